@@ -1,0 +1,86 @@
+"""The errors pedall raises, each also an instance of the builtin it means.
+
+    PedallError
+     +-- DataFileError (ValueError)         a data file (ontology, shapes, queries) is malformed
+     +-- QueryError (ValueError)
+     |    +-- UnknownQueryError (LookupError) no library query of that name
+     |    +-- QuerySyntaxError               the SPARQL text does not parse
+     |    +-- ForbiddenQueryError            an update, SERVICE, FROM ... refused by policy
+     |    +-- QueryTimeoutError (TimeoutError) over the time limit
+     +-- PatientDataError (ValueError)       one located problem in patient input
+     +-- InputFormatError (ValueError)       a whole input file cannot be read
+
+``PatientDataError`` carries where and what: line, column, value and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PedallError(Exception):
+    """Base class of every error pedall raises on purpose."""
+
+
+class DataFileError(PedallError, ValueError):
+    """A data file shipped with pedall (or a copy given by the user) is malformed."""
+
+
+class QueryError(PedallError, ValueError):
+    """A SPARQL query cannot be run."""
+
+
+class UnknownQueryError(QueryError, LookupError):
+    """No query of that name in the library, and no such file."""
+
+
+class QuerySyntaxError(QueryError):
+    """The SPARQL text does not parse; the message is the parser's."""
+
+
+class ForbiddenQueryError(QueryError):
+    """The query asks for something the policy refuses (update, SERVICE, FROM)."""
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """The query ran over its time limit and was stopped."""
+
+
+class InputFormatError(PedallError, ValueError):
+    """A whole input file cannot be read (unknown format, malformed Turtle, no header)."""
+
+
+@dataclass(frozen=True)
+class PatientIssue:
+    """One located problem in patient input: the row (file line, header = 1) or node,
+    the column (CSV name), the value as given, and what was expected."""
+
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+    patient_id: str | None = None
+    source: str | None = None
+    severity: str = "error"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "patient_id": self.patient_id,
+            "source": self.source,
+            "severity": self.severity,
+        }
+
+
+class PatientDataError(PedallError, ValueError):
+    """Patient input with located problems; ``issues`` lists every one."""
+
+    def __init__(self, issues: list[PatientIssue]) -> None:
+        self.issues = issues
+        first = issues[0] if issues else None
+        where = f"line {first.line}, column {first.column!r}: " if first else ""
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(f"{where}{first.message if first else 'invalid patient data'}{more}")
