@@ -10,15 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.compare import to_canonical_graph
 
 from pedall.resources import DataFiles
 
 
 def canonical_turtle(path: Path) -> str:
     """The canonical text of the Turtle file at ``path``."""
-    graph = Graph()
-    graph.parse(path, format="turtle")
-    return graph.serialize(format="longturtle")
+    parsed = Graph()
+    parsed.parse(path, format="turtle")
+    # Blank nodes get canonical labels first: longturtle alone orders them by their random
+    # labels, so the same graph could serialize differently from run to run.
+    canonical = Graph()
+    for prefix, namespace in parsed.namespaces():
+        canonical.bind(prefix, namespace, override=True)
+    for triple in to_canonical_graph(parsed):
+        canonical.add(triple)
+    return canonical.serialize(format="longturtle")
 
 
 def turtle_files(files: DataFiles) -> list[Path]:
