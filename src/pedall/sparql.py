@@ -1,0 +1,356 @@
+"""Run SPARQL queries on the knowledge graph: the one place SPARQL runs (pyoxigraph).
+
+Every query text goes through ``check_query`` first. The policy is read-only and offline:
+SPARQL Update, ``SERVICE`` and ``FROM``/``FROM NAMED`` are refused, because pyoxigraph
+would follow a ``SERVICE`` IRI over HTTP and nothing a client sends may open a connection.
+The check parses the text (rdflib's SPARQL grammar) and, as a second line of defence
+against parser differences, scans the tokens outside comments, strings and IRIs.
+
+>>> from rdflib import Graph
+>>> store = build_store(Graph())
+>>> run_query(store, "ASK { ?s ?p ?o }").boolean
+False
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pyoxigraph as ox
+from pyparsing import ParseBaseException
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.term import Node
+
+from pedall.errors import ForbiddenQueryError, QuerySyntaxError
+from pedall.namespaces import PREFIXES
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+class QueryForm(Enum):
+    """The four forms of a SPARQL query."""
+
+    SELECT = "SELECT"
+    ASK = "ASK"
+    CONSTRUCT = "CONSTRUCT"
+    DESCRIBE = "DESCRIBE"
+
+    @property
+    def returns_graph(self) -> bool:
+        """CONSTRUCT and DESCRIBE return triples; SELECT and ASK return results."""
+        return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
+
+
+_FORM_BY_PARSE_NAME = {
+    "SelectQuery": QueryForm.SELECT,
+    "AskQuery": QueryForm.ASK,
+    "ConstructQuery": QueryForm.CONSTRUCT,
+    "DescribeQuery": QueryForm.DESCRIBE,
+}
+
+# Media types of SELECT/ASK results and of CONSTRUCT/DESCRIBE graphs: lookup tables for
+# content negotiation. The first entry of each format is its canonical media type.
+RESULTS_MEDIA_TYPES: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/json": ox.RdfFormat.JSON_LD,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/xml": ox.RdfFormat.RDF_XML,
+}
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query that passed the policy: its text and its form."""
+
+    text: str
+    form: QueryForm
+
+
+@dataclass(frozen=True)
+class QueryPolicy:
+    """What a query may do. The only knob is the size of the text: everything that could
+    write or reach outside the graph (update, SERVICE, FROM) is always refused."""
+
+    max_length: int = 100_000
+
+    def check(self, text: str) -> ParsedQuery:
+        """Parse ``text`` and classify it, or raise why it cannot run.
+
+        Raises ``ForbiddenQueryError`` for an update, ``SERVICE``, ``FROM``/``FROM NAMED``
+        or a text over ``max_length``; ``QuerySyntaxError`` with the parser's message when
+        the text is not a SPARQL query.
+        """
+        if len(text) > self.max_length:
+            raise ForbiddenQueryError(
+                f"query of {len(text)} characters is over the limit of {self.max_length}"
+            )
+        try:
+            tree = parseQuery(text)
+        except ParseBaseException as query_error:
+            if _parses_as_update(text):
+                raise ForbiddenQueryError(
+                    "SPARQL Update is refused: the knowledge graph is read-only"
+                ) from None
+            raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
+        except RecursionError:
+            raise QuerySyntaxError("SPARQL syntax error: the query is nested too deeply") from None
+        query = tree[1]
+        form = _FORM_BY_PARSE_NAME[query.name]
+        if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
+            raise ForbiddenQueryError(
+                "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
+            )
+        if any(
+            getattr(node, "name", None) == "ServiceGraphPattern" for node in _walk(tree)
+        ) or _keyword_outside_literals(text, "SERVICE"):
+            raise ForbiddenQueryError(
+                "SERVICE is refused: federated queries would make outbound requests"
+            )
+        return ParsedQuery(text=text, form=form)
+
+
+DEFAULT_POLICY = QueryPolicy()
+
+
+def check_query(text: str, policy: QueryPolicy = DEFAULT_POLICY) -> ParsedQuery:
+    """Classify ``text`` as SELECT/ASK/CONSTRUCT/DESCRIBE, refusing what ``policy`` forbids.
+
+    >>> check_query("SELECT * WHERE { ?s ?p ?o }").form
+    <QueryForm.SELECT: 'SELECT'>
+    """
+    return policy.check(text)
+
+
+def _parses_as_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except (ParseBaseException, RecursionError):
+        return False
+    return True
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    """Every node of an rdflib SPARQL parse tree (CompValues, ParseResults, lists)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, Mapping):
+            stack.extend(current.values())
+        elif isinstance(current, list) or hasattr(current, "as_list"):
+            stack.extend(list(current))
+
+
+# Strings (long and short), IRIs and comments: keywords inside them are not keywords.
+_LITERALS_AND_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+    re.DOTALL,
+)
+
+
+def _keyword_outside_literals(text: str, keyword: str) -> bool:
+    """Whether ``keyword`` occurs as a keyword token (not a variable, prefixed name, string,
+    IRI or comment): the conservative cross-check of the parser."""
+    code = _LITERALS_AND_COMMENTS.sub(" ", text)
+    pattern = rf"(?<![\w?$:.-]){keyword}(?![\w:.-])"
+    return re.search(pattern, code, flags=re.IGNORECASE) is not None
+
+
+def to_oxigraph(term: Node, blank_nodes: dict[BNode, ox.BlankNode]) -> Term:
+    """The pyoxigraph term for an rdflib term (blank nodes mapped through ``blank_nodes``)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        if term not in blank_nodes:
+            blank_nodes[term] = ox.BlankNode()
+        return blank_nodes[term]
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r} to an RDF term")
+
+
+def oxigraph_triples(graph: Graph) -> Iterator[ox.Triple]:
+    """The triples of ``graph`` as pyoxigraph triples, leaving out the generalized ones
+    (a literal subject or a non-IRI predicate) that OWL RL closures contain and RDF forbids."""
+    blank_nodes: dict[BNode, ox.BlankNode] = {}
+    for subject, predicate, obj in graph:
+        if isinstance(subject, Literal) or not isinstance(predicate, URIRef):
+            continue
+        yield ox.Triple(
+            to_oxigraph(subject, blank_nodes),  # type: ignore[arg-type]
+            ox.NamedNode(str(predicate)),
+            to_oxigraph(obj, blank_nodes),
+        )
+
+
+def build_store(graph: Graph) -> ox.Store:
+    """An in-memory pyoxigraph store holding the triples of ``graph`` in its default graph."""
+    store = ox.Store()
+    store.extend(
+        ox.Quad(triple.subject, triple.predicate, triple.object)
+        for triple in oxigraph_triples(graph)
+    )
+    return store
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The result of one query, read to the end.
+
+    SELECT: ``variables`` and ``rows`` (one RDF term or ``None`` per variable);
+    ASK: ``boolean``; CONSTRUCT/DESCRIBE: ``triples``.
+    """
+
+    form: QueryForm
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[Term | None, ...], ...] = ()
+    boolean: bool | None = None
+    triples: tuple[ox.Triple, ...] = ()
+
+    def bindings(self) -> list[dict[str, Term]]:
+        """The SELECT rows as dictionaries from variable name to bound term."""
+        return [
+            {name: term for name, term in zip(self.variables, row, strict=True) if term is not None}
+            for row in self.rows
+        ]
+
+    def column(self, variable: str) -> list[str | None]:
+        """The string values bound to ``variable``, row by row (``None`` when unbound)."""
+        index = self.variables.index(variable)
+        return [None if row[index] is None else term_value(row[index]) for row in self.rows]
+
+
+def term_value(term: Term | None) -> str:
+    """The IRI, lexical form or blank node id of a term ("" for ``None``)."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def compact_term(term: Term | None, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """A short text for a person: a CURIE where a prefix fits, else the IRI or literal value.
+
+    >>> compact_term(ox.NamedNode("https://w3id.org/pedall/BCR-ABL1"))
+    'pedall:BCR-ABL1'
+    """
+    if isinstance(term, ox.NamedNode):
+        best = max(
+            (
+                (prefix, namespace)
+                for prefix, namespace in prefixes.items()
+                if term.value.startswith(namespace)
+            ),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        if best is not None:
+            return f"{best[0]}:{term.value[len(best[1]) :]}"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term_value(term)
+
+
+def run_query(
+    store: ox.Store,
+    text: str,
+    *,
+    policy: QueryPolicy = DEFAULT_POLICY,
+    prefixes: Mapping[str, str] = PREFIXES,
+) -> QueryResult:
+    """Check ``text`` against ``policy`` and run it on ``store``.
+
+    ``prefixes`` are declared for the query in advance (pedall's by default), so a query
+    may use ``pedall:`` or ``skos:`` without its own PREFIX lines.
+    Raises ``ForbiddenQueryError`` or ``QuerySyntaxError``.
+    """
+    parsed = check_query(text, policy)
+    try:
+        answer = store.query(parsed.text, prefixes=dict(prefixes))
+    except SyntaxError as error:
+        raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult(form=parsed.form, boolean=bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        variables = tuple(variable.value for variable in answer.variables)
+        rows = tuple(tuple(solution[name] for name in variables) for solution in answer)
+        return QueryResult(form=parsed.form, variables=variables, rows=rows)
+    return QueryResult(form=parsed.form, triples=tuple(answer))
+
+
+def serialize_result(
+    result: QueryResult, media_type: str, prefixes: Mapping[str, str] = PREFIXES
+) -> bytes:
+    """Serialize ``result`` in ``media_type`` with pyoxigraph's serializers.
+
+    SELECT/ASK: a key of ``RESULTS_MEDIA_TYPES``; CONSTRUCT/DESCRIBE: a key of
+    ``GRAPH_MEDIA_TYPES``. Any other media type is a ``ValueError``.
+    """
+    if result.form.returns_graph:
+        if media_type not in GRAPH_MEDIA_TYPES:
+            raise ValueError(
+                f"{media_type} is not a graph format; expected one of {sorted(GRAPH_MEDIA_TYPES)}"
+            )
+        buffer = io.BytesIO()
+        ox.serialize(
+            result.triples, buffer, format=GRAPH_MEDIA_TYPES[media_type], prefixes=dict(prefixes)
+        )
+        return buffer.getvalue()
+    if media_type not in RESULTS_MEDIA_TYPES:
+        raise ValueError(
+            f"{media_type} is not a results format; expected one of {sorted(RESULTS_MEDIA_TYPES)}"
+        )
+    if result.form is QueryForm.ASK:
+        parsed = ox.parse_query_results(
+            _ask_json(bool(result.boolean)), format=ox.QueryResultsFormat.JSON
+        )
+    else:
+        parsed = ox.parse_query_results(
+            _select_ntriples_tsv(result), format=ox.QueryResultsFormat.TSV
+        )
+    buffer = io.BytesIO()
+    parsed.serialize(buffer, format=RESULTS_MEDIA_TYPES[media_type])
+    return buffer.getvalue()
+
+
+def _ask_json(boolean: bool) -> bytes:
+    return b'{"head":{},"boolean":%s}' % (b"true" if boolean else b"false")
+
+
+def _select_ntriples_tsv(result: QueryResult) -> bytes:
+    """The SELECT result as SPARQL TSV, whose cells are N-Triples terms: a lossless text
+    that pyoxigraph's results parser reads back for its serializers."""
+    lines = ["\t".join(f"?{name}" for name in result.variables)]
+    lines.extend(
+        "\t".join("" if term is None else str(term) for term in row) for row in result.rows
+    )
+    return ("\n".join(lines) + "\n").encode("utf-8")

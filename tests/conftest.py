@@ -1,0 +1,53 @@
+"""Shared fixtures: one knowledge base and one query store per test session (they are
+read-only), and factories for anything a test changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyoxigraph
+import pytest
+from rdflib import Graph
+
+from pedall.knowledge import KnowledgeBase
+from pedall.sparql import build_store
+
+
+@pytest.fixture(scope="session")
+def knowledge_base() -> KnowledgeBase:
+    """The shipped knowledge base; its inferred closure is computed once per session."""
+    return KnowledgeBase.load()
+
+
+@pytest.fixture(scope="session")
+def inferred_store(knowledge_base: KnowledgeBase) -> pyoxigraph.Store:
+    """A query store with the knowledge graph and its inferred triples (never modify it)."""
+    return build_store(knowledge_base.inferred)
+
+
+@pytest.fixture
+def make_graph() -> Callable[[str], Graph]:
+    """A factory: a fresh rdflib graph parsed from a Turtle text."""
+
+    def make(turtle: str) -> Graph:
+        graph = Graph()
+        graph.parse(data=turtle, format="turtle")
+        return graph
+
+    return make
+
+
+@pytest.fixture
+def parse_rdf() -> Callable[[bytes, pyoxigraph.RdfFormat], Graph]:
+    """A factory: an rdflib graph from a serialization, parsed by pyoxigraph (rdflib's own
+    JSON-LD parser emits deprecation warnings) and handed over as N-Triples."""
+
+    def parse(body: bytes, rdf_format: pyoxigraph.RdfFormat) -> Graph:
+        triples = pyoxigraph.parse(body, format=rdf_format)
+        graph = Graph()
+        graph.parse(
+            data=pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES), format="nt"
+        )
+        return graph
+
+    return parse
