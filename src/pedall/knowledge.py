@@ -46,7 +46,7 @@ def owl_rl_closure(graph: Graph) -> Graph:
     return closure
 
 
-@dataclass
+@dataclass(eq=False)
 class KnowledgeBase:
     """The ontology and the shapes under one data root, with the inferred closure on demand."""
 

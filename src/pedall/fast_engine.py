@@ -1,0 +1,205 @@
+"""The fast engine: classification compiled from the same shapes as the reference.
+
+The shapes are compiled once (``pedall.conditions``); each patient's facts are evaluated
+in three-valued logic, and missing fields are searched region by region, stopping as soon
+as what is assigned decides every scheme. Patients whose data fall in the same regions
+share one outcome (memoized), so a cohort costs little more than its distinct profiles.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+
+from pedall.classification import (
+    NCI_SCHEME,
+    RISK_SCHEME,
+    Classification,
+    Outcome,
+    ordered,
+    reported_criteria,
+    single,
+)
+from pedall.completion import FieldDomain, field_domains
+from pedall.conditions import (
+    PathValues,
+    ShapeCompiler,
+    TripleRule,
+    Value,
+    apply_rules,
+    rule_dependencies,
+)
+from pedall.knowledge import KnowledgeBase
+from pedall.namespaces import PEDALL
+from pedall.patient_model import PatientModel
+from pedall.patients import CellValue, PatientRecord
+from pedall.schemes import Scheme, read_schemes
+
+MEETS = str(PEDALL.meetsCriterion)
+HAS_LESION = str(PEDALL.hasLesion)
+Leaf = tuple[dict[str, CellValue], dict[str, str]]
+
+
+@dataclass
+class FastEngine:
+    """Classifies patient records with the compiled shapes."""
+
+    model: PatientModel
+    rules: list[TripleRule]
+    schemes: dict[str, Scheme]
+    domains: dict[str, FieldDomain]
+    criterion_inputs: dict[str, set[str]]
+    _memo: dict[tuple[object, ...], Outcome] = field(default_factory=dict)
+
+    @classmethod
+    def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
+        model = model or PatientModel.from_knowledge(kb)
+        compiler = ShapeCompiler(kb.shapes)
+        rules = compiler.triple_rules(str(PEDALL.Patient))
+        schemes = read_schemes(kb.graph)
+        for name in (RISK_SCHEME, NCI_SCHEME):
+            if name not in schemes:
+                from pedall.errors import DataFileError
+
+                raise DataFileError(f"the ontology has no risk scheme {name}")
+        conditions = [
+            compiler.node_shape(URIRef(c.condition)) for s in schemes.values() for c in s.criteria
+        ]
+        domains = field_domains(model, rules, conditions)
+        derived = rule_dependencies(rules)
+        inputs: dict[str, set[str]] = {}
+        for scheme in schemes.values():
+            for criterion in scheme.criteria:
+                paths = compiler.node_shape(URIRef(criterion.condition)).paths()
+                expanded = set(paths)
+                for path in paths:
+                    expanded |= derived.get(path, set())
+                inputs[criterion.iri] = {p for p in expanded if p in domains}
+        return cls(model, rules, schemes, domains, inputs)
+
+    def classify(self, records: Iterable[PatientRecord]) -> list[Classification]:
+        return [self.classify_one(r) for r in records]
+
+    def classify_one(self, record: PatientRecord) -> Classification:
+        key = self._signature(record)
+        outcome = self._memo.get(key)
+        if outcome is None:
+            outcome = self._outcome(record)
+            self._memo[key] = outcome
+        return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
+
+    def _signature(self, record: PatientRecord) -> tuple[object, ...]:
+        parts: list[object] = [tuple(sorted(record.lesions))]
+        for prop, domain in self.domains.items():
+            value = record.values.get(prop)
+            parts.append(None if value is None else (domain.region(value),))
+        extra = sorted((p, v) for p, v in record.values.items() if p not in self.domains)
+        parts.append(tuple((p, str(v)) for p, v in extra))
+        return tuple(parts)
+
+    # -- the search ------------------------------------------------------------------
+
+    def _facts(
+        self, record: PatientRecord, assigned: Mapping[str, CellValue]
+    ) -> dict[str, PathValues]:
+        facts: dict[str, PathValues] = {}
+        for prop, value in record.values.items():
+            facts[prop] = PathValues((value,))
+        for prop in self.domains:
+            if prop in assigned:
+                facts[prop] = PathValues((assigned[prop],))
+            elif prop not in record.values:
+                facts[prop] = PathValues(open=True)
+        lesions: tuple[Value, ...] = tuple(
+            self.model.lesions.closure((lesion,)) for lesion in record.lesions
+        )
+        facts[HAS_LESION] = PathValues(lesions)
+        return facts
+
+    def _decide(self, derived: Mapping[str, PathValues]) -> dict[str, str | None]:
+        meets = derived.get(MEETS, PathValues())
+        certain = {str(v) for v in meets.values}
+        maybe = {str(v) for v in meets.maybe}
+
+        def truth(iri: str) -> bool | None:
+            return True if iri in certain else (None if iri in maybe else False)
+
+        return {name: scheme.assign(truth) for name, scheme in self.schemes.items()}
+
+    def _leaves(
+        self, record: PatientRecord, assigned: dict[str, CellValue], out: list[Leaf]
+    ) -> None:
+        """Search the completions: each leaf is a partial assignment of missing fields that
+        decides every scheme, standing for all completions that extend it."""
+        derived = apply_rules(self.rules, self._facts(record, assigned))
+        decided = self._decide(derived)
+        if all(code is not None for code in decided.values()):
+            out.append((assigned, {name: code for name, code in decided.items() if code}))
+            return
+        prop = self._next_field(record, assigned, derived)
+        for value in self.domains[prop].values:
+            self._leaves(record, {**assigned, prop: value}, out)
+
+    def _next_field(
+        self,
+        record: PatientRecord,
+        assigned: Mapping[str, CellValue],
+        derived: Mapping[str, PathValues],
+    ) -> str:
+        """The open field read by the most undecided criteria (fewest values on a tie)."""
+        undecided = {str(v) for v in derived.get(MEETS, PathValues()).maybe}
+        pending = [p for p in self.domains if p not in record.values and p not in assigned]
+        return max(
+            pending,
+            key=lambda p: (
+                sum(1 for c in undecided if p in self.criterion_inputs.get(c, ())),
+                -len(self.domains[p].values),
+            ),
+        )
+
+    def _outcome(self, record: PatientRecord) -> Outcome:
+        risk = self.schemes[RISK_SCHEME]
+        leaves: list[Leaf] = []
+        self._leaves(record, {}, leaves)
+        possible = {code for _, codes in leaves for code in [codes[RISK_SCHEME]]}
+        groups = ordered(risk, possible)
+        missing: list[str] = []
+        if len(groups) > 1:
+            for prop, domain in self.domains.items():
+                if prop in record.values:
+                    continue
+                for value in domain.values:
+                    narrowed = {
+                        codes[RISK_SCHEME]
+                        for assigned, codes in leaves
+                        if prop not in assigned or assigned[prop] == value
+                    }
+                    if narrowed != possible:
+                        missing.append(domain.field.column)
+                        break
+        certain = self._certain_criteria(record, risk)
+        criteria = reported_criteria(risk, certain, groups[0])
+        nci = {codes[NCI_SCHEME] for _, codes in leaves}
+        return Outcome(groups, tuple(missing), criteria, single(nci))
+
+    def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
+        """Criteria that hold in every completion of the record."""
+        root = apply_rules(self.rules, self._facts(record, {})).get(MEETS, PathValues())
+        certain = {str(v) for v in root.values}
+        for criterion in scheme.criteria:
+            if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
+                continue
+            inputs = [p for p in self.criterion_inputs[criterion.iri] if p not in record.values]
+            if all(
+                self._holds(record, dict(zip(inputs, combination, strict=True)), criterion.iri)
+                for combination in itertools.product(*(self.domains[p].values for p in inputs))
+            ):
+                certain.add(criterion.iri)
+        return certain
+
+    def _holds(self, record: PatientRecord, assigned: dict[str, CellValue], iri: str) -> bool:
+        meets = apply_rules(self.rules, self._facts(record, assigned)).get(MEETS, PathValues())
+        return any(str(v) == iri for v in meets.values)

@@ -1,0 +1,191 @@
+"""Read patient data: the CSV patient table of the public contract, into ``PatientRecord``s.
+
+A bad cell is a located ``PatientIssue`` (line, column, value, what was expected); the
+row is left out and every other row is still read. Reading holds no clinical knowledge:
+columns, codes and lesion synonyms come from the ontology through ``PatientModel``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+
+from pedall.errors import InputFormatError, PatientIssue
+from pedall.patient_model import (
+    ID_COLUMN,
+    LESIONS_COLUMN,
+    FieldKind,
+    PatientField,
+    PatientModel,
+)
+
+LESION_SEPARATOR = ";"
+CellValue = URIRef | bool | int | float
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One patient as read: known values by property IRI (absent = not known), recorded
+    lesion classes, where it came from, and the extra columns passed through."""
+
+    patient_id: str
+    values: Mapping[str, CellValue]
+    lesions: tuple[str, ...] = ()
+    line: int | None = None
+    source: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    node: str | None = None
+
+
+@dataclass
+class ReadResult:
+    """The records read and the located issues (rows with an error are not in records)."""
+
+    records: list[PatientRecord] = field(default_factory=list)
+    issues: list[PatientIssue] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+
+def parse_cell(spec: PatientField, text: str) -> CellValue:
+    """The value of one non-empty cell; ValueError with what was expected otherwise."""
+    cell = text.strip()
+    if spec.kind in (FieldKind.NUMBER, FieldKind.INTEGER):
+        if spec.kind is FieldKind.INTEGER:
+            try:
+                return int(cell)
+            except ValueError:
+                raise ValueError(spec.expected()) from None
+        if "_" in cell or "," in cell:
+            raise ValueError(spec.expected())
+        try:
+            number = float(cell)
+        except ValueError:
+            raise ValueError(spec.expected()) from None
+        if not math.isfinite(number):
+            raise ValueError(spec.expected())
+        return number
+    if spec.kind is FieldKind.BOOLEAN:
+        lowered = cell.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError(spec.expected())
+    if spec.kind is FieldKind.CODED:
+        iri = spec.codes.get(cell.upper())
+        if iri is None:
+            raise ValueError(spec.expected())
+        return URIRef(iri)
+    raise ValueError(f"column {spec.column} cannot be read")
+
+
+def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadResult:
+    """Read a patient table. Rows with an unreadable cell, an empty or duplicate id, or an
+    unknown lesion become issues; the others become records."""
+    result = ReadResult()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise InputFormatError(f"{source}: empty input, expected a header row with {ID_COLUMN}")
+    header = [h.strip() for h in header]
+    if ID_COLUMN not in header:
+        raise InputFormatError(
+            f"{source}: line 1: no {ID_COLUMN!r} column; the header must name the columns "
+            f"({', '.join(model.columns)})"
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputFormatError(f"{source}: line 1: repeated column(s) {', '.join(repeated)}")
+    result.columns = header
+    fields = model.field_by_column()
+    seen: dict[str, int] = {}
+    for line, row in _rows(reader):
+        issues_before = len(result.issues)
+        record = _read_row(line, row, header, fields, model, source, seen, result.issues)
+        if record is not None and len(result.issues) == issues_before:
+            result.records.append(record)
+    return result
+
+
+def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    for row in reader:
+        line = reader.line_num  # type: ignore[attr-defined]
+        if not any(cell.strip() for cell in row):
+            continue
+        yield line, row
+
+
+def _read_row(
+    line: int,
+    row: list[str],
+    header: list[str],
+    fields: Mapping[str, PatientField],
+    model: PatientModel,
+    source: str,
+    seen: dict[str, int],
+    issues: list[PatientIssue],
+) -> PatientRecord | None:
+    def issue(column: str | None, value: str | None, message: str, pid: str | None) -> None:
+        issues.append(PatientIssue(line, column, value, message, pid, source))
+
+    if len(row) > len(header):
+        issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
+        return None
+    cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+    patient_id = cells[ID_COLUMN].strip()
+    if not patient_id:
+        issue(ID_COLUMN, "", "patient_id is empty; every row needs a unique identifier", None)
+    elif patient_id in seen:
+        issue(
+            ID_COLUMN,
+            patient_id,
+            f"duplicate patient_id (first on line {seen[patient_id]})",
+            patient_id,
+        )
+    else:
+        seen[patient_id] = line
+    values: dict[str, CellValue] = {}
+    extra: dict[str, str] = {}
+    lesions: list[str] = []
+    for column, text in cells.items():
+        if column == ID_COLUMN:
+            continue
+        if column == LESIONS_COLUMN:
+            lesions = _read_lesions(
+                text, model, lambda v, m: issue(LESIONS_COLUMN, v, m, patient_id or None)
+            )
+            continue
+        spec = fields.get(column)
+        if spec is None:
+            extra[column] = text
+            continue
+        if not text.strip():
+            continue
+        try:
+            values[spec.property] = parse_cell(spec, text)
+        except ValueError as error:
+            issue(column, text, f"expected {error}", patient_id or None)
+    if not patient_id:
+        return None
+    return PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
+
+
+def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
+    lesions: list[str] = []
+    for code in text.split(LESION_SEPARATOR):
+        if not code.strip():
+            continue
+        iri = model.lesions.resolve(code)
+        if iri is None:
+            suggestions = model.lesions.closest(code)
+            hint = (
+                f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+            )
+            assert callable(report)
+            report(code.strip(), f"unknown lesion code {code.strip()!r}{hint}")
+        elif iri not in lesions:
+            lesions.append(iri)
+    return lesions

@@ -1,0 +1,154 @@
+"""The risk classification schemes as data: groups, their order and how their criteria
+combine, read from ``ontology/risk-schemes.ttl``.
+
+``Scheme.assign`` turns the set of criteria that hold for a (complete) patient into the
+group: groups are tried from the highest rank down; an any-of group applies when one of
+its criteria holds, an all-of group (a profile) when all of them hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+from rdflib.term import Node
+
+from pedall.errors import DataFileError
+from pedall.namespaces import PEDALL
+
+Truth = bool | None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion of a scheme, with the group it assigns and its sources."""
+
+    iri: str
+    label: str
+    group_code: str
+    condition: str
+    sources: tuple[str, ...]
+    section: str
+
+    @property
+    def id(self) -> str:
+        return self.iri.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class RiskGroup:
+    iri: str
+    code: str
+    label: str
+    rank: int
+    any_of: bool
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A risk scheme: its groups from lowest to highest rank."""
+
+    iri: str
+    label: str
+    groups: tuple[RiskGroup, ...]
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(c for g in self.groups for c in g.criteria)
+
+    def codes(self) -> list[str]:
+        return [g.code for g in self.groups]
+
+    def group(self, code: str) -> RiskGroup:
+        return next(g for g in self.groups if g.code == code)
+
+    def assign(self, truth: Callable[[str], Truth]) -> str | None:
+        """The group's code given each criterion's truth (by IRI), or None when what is
+        known does not decide it (three-valued: ``truth`` may return None)."""
+        for group in reversed(self.groups):
+            truths = [truth(c.iri) for c in group.criteria]
+            applies = _any(truths) if group.any_of else _all(truths)
+            if applies is None:
+                return None
+            if applies:
+                return group.code
+        raise DataFileError(f"{self.iri}: no group applies; the scheme's groups are incomplete")
+
+    def assign_met(self, met: Iterable[str]) -> str:
+        """The group of a complete patient given the criteria that hold."""
+        held = set(met)
+        code = self.assign(lambda iri: iri in held)
+        assert code is not None
+        return code
+
+
+def _any(truths: list[Truth]) -> Truth:
+    if any(t is True for t in truths):
+        return True
+    return None if any(t is None for t in truths) else False
+
+
+def _all(truths: list[Truth]) -> Truth:
+    if any(t is False for t in truths):
+        return False
+    return None if any(t is None for t in truths) else True
+
+
+def read_schemes(graph: Graph) -> dict[str, Scheme]:
+    """Every scheme in the ontology, keyed by IRI."""
+    schemes = {}
+    for scheme in graph.subjects(RDF.type, PEDALL.RiskScheme):
+        groups = []
+        for group in graph.subjects(PEDALL.inScheme, scheme):
+            if (group, RDF.type, PEDALL.RiskGroup) not in graph:
+                continue
+            code = _literal(graph, group, PEDALL.riskCode)
+            criteria = tuple(
+                sorted(
+                    (
+                        _criterion(graph, c, code)
+                        for c in graph.subjects(PEDALL.assignsGroup, group)
+                    ),
+                    key=lambda c: c.iri,
+                )
+            )
+            groups.append(
+                RiskGroup(
+                    iri=str(group),
+                    code=code,
+                    label=_literal(graph, group, RDFS.label),
+                    rank=int(_literal(graph, group, PEDALL.rank)),
+                    any_of=graph.value(group, PEDALL.criteriaCombination) == PEDALL.AnyOf,
+                    criteria=criteria,
+                )
+            )
+        groups.sort(key=lambda g: g.rank)
+        schemes[str(scheme)] = Scheme(
+            str(scheme), _literal(graph, scheme, RDFS.label), tuple(groups)
+        )
+    return schemes
+
+
+def _criterion(graph: Graph, node: object, group_code: str) -> Criterion:
+    assert isinstance(node, URIRef)
+    condition = graph.value(node, PEDALL.condition)
+    if condition is None:
+        raise DataFileError(f"criterion {node} has no pedall:condition shape")
+    return Criterion(
+        iri=str(node),
+        label=_literal(graph, node, RDFS.label),
+        group_code=group_code,
+        condition=str(condition),
+        sources=tuple(sorted(str(s) for s in graph.objects(node, DCTERMS.source))),
+        section=str(graph.value(node, PEDALL.section) or ""),
+    )
+
+
+def _literal(graph: Graph, node: Node, predicate: URIRef) -> str:
+    value = graph.value(node, predicate)
+    if not isinstance(value, Literal):
+        raise DataFileError(f"{node} has no {predicate}")
+    return str(value)
