@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 
-from pedall.knowledge import KnowledgeBase, owl_rl_closure
+from pedall.knowledge import KnowledgeBase
 from pedall.namespaces import PEDALL
 
 XSD_NUMBER_TYPES = {
@@ -170,19 +170,20 @@ def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:
             if name is not None and normalize_code(str(name)) not in by_code:
                 by_code[normalize_code(str(name))] = iri
                 spelled[normalize_code(str(name))] = str(name)
-    superclasses = _lesion_superclasses(kb.graph, lesion_classes)
+    superclasses = _lesion_superclasses(inferred, lesion_classes)
     return LesionVocabulary(by_code, spelled, display, superclasses)
 
 
-def _lesion_superclasses(ontology: Graph, lesion_classes: set[str]) -> dict[str, frozenset[str]]:
-    """Type one witness individual per lesion class and let OWL RL infer its other types."""
-    probe = Graph()
-    probe += ontology
-    witnesses = {iri: BNode() for iri in lesion_classes}
-    for iri, witness in witnesses.items():
-        probe.add((witness, RDF.type, URIRef(iri)))
-    closed = owl_rl_closure(probe)
+def _lesion_superclasses(inferred: Graph, lesion_classes: set[str]) -> dict[str, frozenset[str]]:
+    """Each lesion class's named superclasses, from the OWL RL closure of the ontology."""
     return {
-        iri: frozenset(str(t) for t in closed.objects(witness, RDF.type) if isinstance(t, URIRef))
-        for iri, witness in witnesses.items()
+        iri: frozenset(
+            {iri}
+            | {
+                str(c)
+                for c in inferred.objects(URIRef(iri), RDFS.subClassOf)
+                if isinstance(c, URIRef)
+            }
+        )
+        for iri in lesion_classes
     }
