@@ -47,13 +47,18 @@ class QueryTimeoutError(QueryError, TimeoutError):
 
 
 class InputFormatError(PedallError, ValueError):
-    """A whole input file cannot be read (unknown format, malformed Turtle, no header)."""
+    """A whole input file cannot be read (unknown format, malformed Turtle, no header);
+    ``line`` is where the parser stopped, when it says."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
 class PatientIssue:
-    """One located problem in patient input: the row (file line, header = 1) or node,
-    the column (CSV name), the value as given, and what was expected."""
+    """One located problem in patient input: the row (file line, header = 1) or the
+    node (RDF input), the column (CSV name), the value as given, and what was expected."""
 
     line: int | None
     column: str | None
@@ -62,6 +67,7 @@ class PatientIssue:
     patient_id: str | None = None
     source: str | None = None
     severity: str = "error"
+    node: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +78,7 @@ class PatientIssue:
             "patient_id": self.patient_id,
             "source": self.source,
             "severity": self.severity,
+            "node": self.node,
         }
 
 
