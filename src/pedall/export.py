@@ -1,0 +1,154 @@
+"""Export the knowledge graph as linked data: Turtle, JSON-LD, N-Triples or RDF/XML.
+
+The export holds the asserted triples, or with ``inferred=True`` also everything OWL RL
+inference adds. Generalized triples of the closure (a literal as subject, which owlrl
+produces and RDF does not allow) are left out, so every export is plain RDF 1.1.
+JSON-LD carries its own ``@context`` built from ``pedall.namespaces.PREFIXES``: it never
+points to a remote context.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+
+from pedall.knowledge import KnowledgeBase
+from pedall.namespaces import PREFIXES
+from pedall.sparql import oxigraph_triples
+
+# A JSON-LD 1.1 processor uses a term as a prefix only when its IRI ends in one of these.
+_GEN_DELIMS = frozenset(":/?#[]@")
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One linked-data format: its short name, media type, file suffix and rdflib plugin."""
+
+    name: str
+    media_type: str
+    suffix: str
+    rdflib_format: str
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "ttl": ExportFormat("ttl", "text/turtle", ".ttl", "turtle"),
+    "jsonld": ExportFormat("jsonld", "application/ld+json", ".jsonld", "json-ld"),
+    "nt": ExportFormat("nt", "application/n-triples", ".nt", "nt"),
+    "xml": ExportFormat("xml", "application/rdf+xml", ".rdf", "xml"),
+}
+
+
+def jsonld_context(prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
+    """The ``@context`` of the JSON-LD export: every prefix usable as one in JSON-LD 1.1.
+
+    Prefixes such as ``NCIT:`` (``.../obo/NCIT_``) do not end in a delimiter, so JSON-LD
+    writes those IRIs with ``obo:`` instead.
+
+    >>> jsonld_context({"pedall": "https://w3id.org/pedall/", "NCIT": "http://x/NCIT_"})
+    {'pedall': 'https://w3id.org/pedall/'}
+    """
+    return {
+        prefix: namespace
+        for prefix, namespace in sorted(prefixes.items())
+        if namespace[-1] in _GEN_DELIMS
+    }
+
+
+def rdf_graph(source: Graph) -> Graph:
+    """A copy of ``source`` without generalized triples, with pedall's prefixes bound."""
+    graph = Graph(bind_namespaces="core")
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True)
+    for triple in source:
+        subject, predicate, _ = triple
+        if not isinstance(subject, Literal) and isinstance(predicate, URIRef):
+            graph.add(triple)
+    return graph
+
+
+def export_graph(knowledge_base: KnowledgeBase, *, inferred: bool = False) -> Graph:
+    """The graph to export: the asserted ontology, or it and its inferred triples."""
+    return rdf_graph(knowledge_base.inferred if inferred else knowledge_base.graph)
+
+
+def serialize_graph(graph: Graph, format_name: str) -> bytes:
+    """``graph`` in the export format called ``format_name`` (a key of ``EXPORT_FORMATS``)."""
+    if format_name not in EXPORT_FORMATS:
+        raise ValueError(
+            f"unknown export format {format_name!r}; expected one of {', '.join(EXPORT_FORMATS)}"
+        )
+    export_format = EXPORT_FORMATS[format_name]
+    if format_name == "jsonld":
+        return json.dumps(compact_jsonld(graph), indent=1, ensure_ascii=False).encode("utf-8")
+    return graph.serialize(format=export_format.rdflib_format, encoding="utf-8")
+
+
+def compact_jsonld(graph: Graph) -> dict[str, Any]:
+    """``graph`` as a JSON-LD document: one node object per subject, IRIs written as compact
+    IRIs of ``jsonld_context()``.
+
+    pyoxigraph writes the triples as expanded JSON-LD, which keeps every triple (rdflib's
+    JSON-LD writer folds RDF lists into ``@list`` and drops other triples about list nodes,
+    which OWL RL closures have); this only shortens the IRIs and merges nodes.
+    """
+    context = jsonld_context()
+    expanded = json.loads(
+        ox.serialize(oxigraph_triples(graph), format=ox.RdfFormat.JSON_LD) or b"[]"
+    )
+    nodes: dict[str, dict[str, Any]] = {}
+    for node in expanded:
+        merged = nodes.setdefault(node["@id"], {"@id": _compact_iri(node["@id"], context)})
+        for key, values in node.items():
+            if key != "@id":
+                merged.setdefault(_compact_iri(key, context), []).extend(
+                    _compact_value(value, context) for value in values
+                )
+    return {"@context": context, "@graph": [nodes[key] for key in sorted(nodes)]}
+
+
+def _compact_value(value: dict[str, str], context: dict[str, str]) -> dict[str, str]:
+    if "@id" in value:
+        return {"@id": _compact_iri(value["@id"], context)}
+    if "@type" in value:
+        return {**value, "@type": _compact_iri(value["@type"], context)}
+    return value
+
+
+def _compact_iri(iri: str, context: dict[str, str]) -> str:
+    """``prefix:local`` for the longest namespace of ``context`` that starts ``iri``.
+
+    A local part starting with ``//`` would read as an absolute IRI, so it stays long.
+    """
+    best = ""
+    for prefix, namespace in context.items():
+        if iri.startswith(namespace) and len(namespace) > len(context.get(best, "")):
+            best = prefix
+    local = iri[len(context[best]) :] if best else ""
+    if not best or not local or local.startswith("//"):
+        return iri
+    return f"{best}:{local}"
+
+
+def write_atomically(content: bytes, path: Path) -> None:
+    """Write ``content`` to ``path`` through a temporary file in the same folder and a
+    rename, so that an error never leaves a partial file behind. The file is readable by
+    all (mode 0644) unless it replaces a file, whose mode it keeps."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

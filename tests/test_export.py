@@ -1,0 +1,133 @@
+"""pedall.export: every format parses back to the same triples; --inferred adds inference."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from pedall.export import (
+    EXPORT_FORMATS,
+    export_graph,
+    jsonld_context,
+    rdf_graph,
+    serialize_graph,
+    write_atomically,
+)
+from pedall.knowledge import KnowledgeBase
+from pedall.namespaces import PREFIXES
+
+OXIGRAPH_FORMATS = {
+    "ttl": pyoxigraph.RdfFormat.TURTLE,
+    "jsonld": pyoxigraph.RdfFormat.JSON_LD,
+    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    "xml": pyoxigraph.RdfFormat.RDF_XML,
+}
+
+ParseRdf = Callable[[bytes, pyoxigraph.RdfFormat], Graph]
+SameTriples = Callable[[Graph, Graph], bool]
+
+
+@pytest.fixture(scope="module")
+def asserted(knowledge_base: KnowledgeBase) -> Graph:
+    return export_graph(knowledge_base)
+
+
+@pytest.fixture(scope="module")
+def with_inferred(knowledge_base: KnowledgeBase) -> Graph:
+    return export_graph(knowledge_base, inferred=True)
+
+
+@pytest.mark.parametrize("format_name", sorted(EXPORT_FORMATS))
+def test_asserted_export_parses_back_to_the_same_triples(
+    asserted: Graph,
+    knowledge_base: KnowledgeBase,
+    parse_rdf: ParseRdf,
+    same_triples: SameTriples,
+    format_name: str,
+) -> None:
+    body = serialize_graph(asserted, format_name)
+    assert same_triples(parse_rdf(body, OXIGRAPH_FORMATS[format_name]), knowledge_base.graph)
+
+
+@pytest.mark.parametrize("format_name", sorted(EXPORT_FORMATS))
+def test_inferred_export_parses_back_to_the_same_triples(
+    with_inferred: Graph, parse_rdf: ParseRdf, same_triples: SameTriples, format_name: str
+) -> None:
+    body = serialize_graph(with_inferred, format_name)
+    assert same_triples(parse_rdf(body, OXIGRAPH_FORMATS[format_name]), with_inferred)
+
+
+def test_inferred_export_holds_inferred_types_the_asserted_one_lacks(
+    asserted: Graph, with_inferred: Graph, knowledge_base: KnowledgeBase
+) -> None:
+    added = set(with_inferred) - set(asserted)
+    assert added
+    assert added <= set(knowledge_base.inferred) - set(knowledge_base.graph)
+    inferred_types = {triple for triple in added if triple[1] == RDF.type}
+    assert inferred_types, "inference should add rdf:type triples (e.g. from rdfs:subClassOf)"
+    assert set(asserted) == set(knowledge_base.graph)
+
+
+def test_same_triples_sees_a_difference(asserted: Graph, same_triples: SameTriples) -> None:
+    changed = rdf_graph(asserted)
+    changed.remove(next(iter(changed)))
+    assert not same_triples(asserted, changed)
+
+
+def test_generalized_triples_are_left_out() -> None:
+    source = Graph()
+    kept = (URIRef("http://example.org/a"), URIRef("http://example.org/p"), Literal("x"))
+    source.add(kept)
+    source.add((Literal("x"), URIRef("http://example.org/p"), URIRef("http://example.org/a")))
+    assert set(rdf_graph(source)) == {kept}
+
+
+def test_jsonld_has_an_inline_context_of_pedall_prefixes(asserted: Graph) -> None:
+    document = json.loads(serialize_graph(asserted, "jsonld"))
+    context = document["@context"]
+    assert isinstance(context, dict)
+    assert context["pedall"] == PREFIXES["pedall"]
+    assert context == jsonld_context()
+    assert all(namespace[-1] in ":/?#[]@" for namespace in context.values())
+    ids = {node["@id"] for node in document["@graph"]}
+    assert "pedall:BCR-ABL1" in ids
+
+
+def test_turtle_uses_the_pedall_prefix(asserted: Graph) -> None:
+    text = serialize_graph(asserted, "ttl").decode()
+    assert "@prefix pedall: <https://w3id.org/pedall/> ." in text
+    assert "pedall:BCR-ABL1" in text
+
+
+def test_unknown_format_is_refused(asserted: Graph) -> None:
+    with pytest.raises(ValueError, match="unknown export format 'owl'"):
+        serialize_graph(asserted, "owl")
+
+
+def test_write_atomically_replaces_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "graph.ttl"
+    path.write_bytes(b"old")
+    write_atomically(b"new", path)
+    assert path.read_bytes() == b"new"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["graph.ttl"]
+
+
+def test_write_atomically_leaves_no_partial_file_on_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_replace(source: str, target: Path) -> None:
+        raise OSError("rename failed")
+
+    path = tmp_path / "graph.nt"
+    path.write_bytes(b"previous export")
+    monkeypatch.setattr("pedall.export.os.replace", failing_replace)
+    with pytest.raises(OSError, match="rename failed"):
+        write_atomically(b"new export", path)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["graph.nt"]
+    assert path.read_bytes() == b"previous export"
