@@ -52,6 +52,7 @@ class FastEngine:
     schemes: dict[str, Scheme]
     domains: dict[str, FieldDomain]
     criterion_inputs: dict[str, set[str]]
+    read_paths: frozenset[str]
     _memo: dict[tuple[object, ...], Outcome] = field(default_factory=dict)
 
     @classmethod
@@ -78,7 +79,8 @@ class FastEngine:
                 for path in paths:
                     expanded |= derived.get(path, set())
                 inputs[criterion.iri] = {p for p in expanded if p in domains}
-        return cls(model, rules, schemes, domains, inputs)
+        read = {p for r in rules for c in r.conditions for p in c.paths()}
+        return cls(model, rules, schemes, domains, inputs, frozenset(read))
 
     def classify(self, records: Iterable[PatientRecord]) -> list[Classification]:
         return [self.classify_one(r) for r in records]
@@ -96,8 +98,13 @@ class FastEngine:
         for prop, domain in self.domains.items():
             value = record.values.get(prop)
             parts.append(None if value is None else (domain.region(value),))
-        extra = sorted((p, v) for p, v in record.values.items() if p not in self.domains)
-        parts.append(tuple((p, str(v)) for p, v in extra))
+        # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
+        others = sorted(
+            (p, str(v))
+            for p, v in record.values.items()
+            if p in self.read_paths and p not in self.domains
+        )
+        parts.append(tuple(others))
         return tuple(parts)
 
     # -- the search ------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""The fast engine's search over missing data, its memo, and what it reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from pedall.api import toolkit
+from pedall.fast_engine import FastEngine
+from pedall.knowledge import KnowledgeBase
+from pedall.patients import read_csv
+
+HEADER = (
+    "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"
+    "prephase_blasts_per_ul,mrd_eoi_percent,cr_after_induction,chromosome_count,lesions,"
+    "down_syndrome\n"
+)
+
+
+@pytest.fixture
+def engine(knowledge_base: KnowledgeBase) -> FastEngine:
+    return FastEngine.from_knowledge(knowledge_base, toolkit(knowledge_base).model)
+
+
+def classify(engine: FastEngine, *rows: str) -> list[dict[str, object]]:
+    read = read_csv(HEADER + "\n".join(rows) + "\n", engine.model)
+    assert read.issues == []
+    return [c.as_dict() for c in engine.classify(read.records)]
+
+
+def test_unknown_lineage_with_poor_response_cannot_be_low_or_standard(engine: FastEngine) -> None:
+    # B with poor response is high, T with poor response very high: whichever lineage it is,
+    # the patient is at least high. Judging each criterion alone would wrongly allow standard.
+    (result,) = classify(engine, "P,F,5,10000,,CNS1,false,1500,0.001,true,46,,false")
+    assert result["possible_groups"] == ["high", "very-high"]
+    assert result["missing"] == ["immunophenotype"]
+
+
+def test_missing_fields_that_cannot_change_the_group_are_not_reported(engine: FastEngine) -> None:
+    (result,) = classify(engine, "P,M,16,,,,,,,,,,")
+    assert result["risk_group"] == "very-high"
+    assert result["provisional"] is False
+    assert result["missing"] == []
+    assert [c["id"] for c in result["criteria"]] == ["CMCP-ALL2008-very-high-age"]  # type: ignore[index]
+
+
+def test_a_criterion_certain_whatever_the_missing_values_is_reported(engine: FastEngine) -> None:
+    (result,) = classify(engine, "P,M,5,10000,B,CNS1,false,100,,true,46,ETV6-RUNX1,false")
+    assert result["possible_groups"] == ["low", "high"]
+    assert result["missing"] == ["mrd_eoi_percent"]
+    ids = {c["id"] for c in result["criteria"]}  # type: ignore[attr-defined]
+    assert ids == {"CMCP-ALL2008-low-age", "CMCP-ALL2008-low-wbc", "CMCP-ALL2008-low-genetics"}
+
+
+def test_patients_in_the_same_regions_share_one_outcome(engine: FastEngine) -> None:
+    classify(
+        engine,
+        "A,M,5.2,12000,B,CNS1,false,100,0.001,true,46,,false",
+        "B,F,6.1,13000,B,CNS1,false,200,0.002,true,47,,false",
+    )
+    assert len(engine._memo) == 1
+    classify(engine, "C,F,10,13000,B,CNS1,false,200,0.002,true,47,,false")
+    assert len(engine._memo) == 2
