@@ -18,6 +18,7 @@ from pedall.errors import InputFormatError, PatientIssue
 from pedall.fast_engine import FastEngine
 from pedall.knowledge import KnowledgeBase
 from pedall.patient_model import PatientModel
+from pedall.patient_rdf import RdfPatientFields, read_rdf
 from pedall.patients import ReadResult, read_csv
 
 CSV_TYPES = ("text/csv", "application/csv")
@@ -33,6 +34,10 @@ class Toolkit:
     @cached_property
     def model(self) -> PatientModel:
         return PatientModel.from_knowledge(self.kb)
+
+    @cached_property
+    def rdf_fields(self) -> RdfPatientFields:
+        return RdfPatientFields.from_knowledge(self.kb, self.model)
 
     @cached_property
     def fast_engine(self) -> FastEngine:
@@ -92,7 +97,7 @@ def media_kind(media_type: str) -> str:
 
 
 def read_input(kb: KnowledgeBase, payload: bytes, media_type: str, source: str) -> ReadResult:
-    """Patient records from a CSV table (or, see pedall.patient_rdf, an RDF graph)."""
+    """Patient records from a CSV table or a Turtle / JSON-LD graph (pedall.patient_rdf)."""
     kind = media_kind(media_type)
     try:
         text = payload.decode("utf-8-sig")
@@ -100,7 +105,7 @@ def read_input(kb: KnowledgeBase, payload: bytes, media_type: str, source: str) 
         raise InputFormatError(f"{source}: not UTF-8 text ({error})") from error
     if kind == "csv":
         return read_csv(text, toolkit(kb).model, source)
-    raise InputFormatError(f"{source}: {kind} input is not supported yet")
+    return read_rdf(text, kind, toolkit(kb).model, toolkit(kb).rdf_fields, source)
 
 
 def classify_input(
