@@ -6,13 +6,29 @@ printed); 2 usage errors (unknown option, unknown query name, SPARQL syntax erro
 
 from __future__ import annotations
 
+import json
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 
-from pedall import __version__
+from pedall import RESEARCH_NOTICE, __version__
 from pedall.canonical import canonicalize as canonicalize_files
+from pedall.errors import DataFileError, QueryError
+from pedall.export import (
+    EXPORT_FORMATS,
+    export_graph,
+    graph_statistics,
+    serialize_graph,
+    write_atomically,
+)
+from pedall.knowledge import KnowledgeBase
+from pedall.queries import find_query, load_library
 from pedall.resources import DataFiles
+from pedall.sparql import QueryResult, build_store, compact_term, run_query, serialize_result
 
 data_root_option = click.option(
     "--data-root",
@@ -39,3 +55,147 @@ def canonicalize(data_root: Path | None) -> None:
     """Rewrite the Turtle data files in canonical (longturtle) form."""
     for path in canonicalize_files(data_files(data_root)):
         click.echo(f"rewrote {path}")
+
+
+# Media types of ``pedall query --format`` for SELECT/ASK results and for graphs.
+QUERY_OUTPUT_MEDIA_TYPES = {
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "csv": ("text/csv", None),
+}
+
+
+@main.command()
+@click.argument("name_or_file", required=False)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="table for a person; json (SPARQL JSON results, JSON-LD for graphs) or csv.",
+)
+@click.option("--list", "list_queries", is_flag=True, help="List the library's queries.")
+@data_root_option
+def query(
+    name_or_file: str | None, output_format: str, list_queries: bool, data_root: Path | None
+) -> None:
+    """Run a library query by NAME (see --list) or the SPARQL query in FILE (.rq) on the
+    knowledge graph with its inferred triples."""
+    files = data_files(data_root)
+    try:
+        if list_queries:
+            _print_library(files)
+            return
+        if name_or_file is None:
+            raise click.UsageError("give a query name or a .rq file (or --list)")
+        library_query = find_query(name_or_file, files)
+        store = build_store(KnowledgeBase(files).inferred)
+        result = run_query(store, library_query.text)
+    except QueryError as error:
+        raise click.UsageError(str(error)) from None
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    if output_format == "table":
+        _print_result_table(result, library_query.summary)
+        return
+    results_type, graph_type = QUERY_OUTPUT_MEDIA_TYPES[output_format]
+    media_type = graph_type if result.form.returns_graph else results_type
+    if media_type is None:
+        raise click.UsageError(f"--format {output_format} is for SELECT and ASK queries")
+    click.echo(serialize_result(result, media_type), nl=False)
+    click.echo(RESEARCH_NOTICE, err=True)
+
+
+def _print_library(files: DataFiles) -> None:
+    table = Table("name", "summary", "tags", title="pedall query library")
+    for library_query in load_library(files):
+        table.add_row(library_query.name, library_query.summary, ", ".join(library_query.tags))
+    Console().print(table)
+
+
+def _print_result_table(result: QueryResult, title: str) -> None:
+    console = Console()
+    if result.boolean is not None:
+        console.print(f"{title}: {'yes' if result.boolean else 'no'}")
+    else:
+        columns = result.variables or ("subject", "predicate", "object")
+        rows = result.rows or tuple(
+            (triple.subject, triple.predicate, triple.object) for triple in result.triples
+        )
+        table = Table(*columns, title=title, caption=f"{len(rows)} rows")
+        for row in rows:
+            table.add_row(*(compact_term(term) for term in row))
+        console.print(table)
+    console.print(RESEARCH_NOTICE, style="italic")
+
+
+@main.command()
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(sorted(EXPORT_FORMATS)),
+    default="ttl",
+    show_default=True,
+    help="Turtle, JSON-LD (with an inline context), N-Triples or RDF/XML.",
+)
+@click.option("--inferred", is_flag=True, help="Include the triples OWL RL inference adds.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to this file (replaced whole, never left partial); default: stdout.",
+)
+@data_root_option
+def export(export_format: str, inferred: bool, output: Path | None, data_root: Path | None) -> None:
+    """Export the knowledge graph as linked data."""
+    try:
+        graph = export_graph(KnowledgeBase(data_files(data_root)), inferred=inferred)
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    content = serialize_graph(graph, export_format)
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    write_atomically(content, output)
+    click.echo(f"wrote {len(graph)} triples to {output}", err=True)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@data_root_option
+def info(output_format: str, data_root: Path | None) -> None:
+    """Show the version, the ontology release, triple counts and terms by kind."""
+    try:
+        statistics = graph_statistics(KnowledgeBase(data_files(data_root)))
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    if output_format == "json":
+        document = {"pedall_version": __version__, **asdict(statistics)}
+        document["inferred_triples"] = statistics.inferred_triples
+        json.dump(document, sys.stdout, indent=2)
+        click.echo()
+        return
+    table = Table(title=f"pedall {__version__}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    table.add_row("ontology", statistics.ontology_iri)
+    table.add_row("version IRI", statistics.version_iri or "-")
+    table.add_row("version", statistics.version_info or "-")
+    table.add_row("asserted triples", str(statistics.asserted_triples))
+    table.add_row("inferred triples", str(statistics.inferred_triples))
+    table.add_row("with inference", str(statistics.triples_with_inferred))
+    table.add_row("classes", str(statistics.classes))
+    table.add_row("properties", str(statistics.properties))
+    table.add_row("individuals", str(statistics.individuals))
+    table.add_row("risk criteria", str(statistics.risk_criteria))
+    table.add_row("evidence statements", str(statistics.evidence_statements))
+    for kind, count in statistics.individuals_by_class.items():
+        table.add_row(f"  {kind}", str(count))
+    Console().print(table)

@@ -1,4 +1,5 @@
-"""Export the knowledge graph as linked data: Turtle, JSON-LD, N-Triples or RDF/XML.
+"""Export the knowledge graph as linked data (Turtle, JSON-LD, N-Triples, RDF/XML) and
+describe what an export holds (VoID-style statistics).
 
 The export holds the asserted triples, or with ``inferred=True`` also everything OWL RL
 inference adds. Generalized triples of the closure (a literal as subject, which owlrl
@@ -13,15 +14,17 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF
 
 from pedall.knowledge import KnowledgeBase
-from pedall.namespaces import PREFIXES
+from pedall.namespaces import ONTOLOGY_IRI, PEDALL, PREFIXES
 from pedall.sparql import oxigraph_triples
 
 # A JSON-LD 1.1 processor uses a term as a prefix only when its IRI ends in one of these.
@@ -152,3 +155,81 @@ def write_atomically(content: bytes, path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+# Types that make a subject part of the schema rather than an individual of the domain.
+_SCHEMA_TYPES = frozenset(
+    {
+        OWL.Class,
+        OWL.Ontology,
+        OWL.ObjectProperty,
+        OWL.DatatypeProperty,
+        OWL.AnnotationProperty,
+        OWL.FunctionalProperty,
+        OWL.TransitiveProperty,
+        OWL.SymmetricProperty,
+        OWL.InverseFunctionalProperty,
+        OWL.NamedIndividual,
+        OWL.Restriction,
+        OWL.AllDisjointClasses,
+        RDF.Property,
+    }
+)
+
+
+@dataclass(frozen=True)
+class GraphStatistics:
+    """What the knowledge graph holds: its release, triple counts and terms by kind."""
+
+    ontology_iri: str
+    version_iri: str | None
+    version_info: str | None
+    asserted_triples: int
+    triples_with_inferred: int
+    classes: int
+    properties: int
+    individuals: int
+    individuals_by_class: dict[str, int] = field(default_factory=dict)
+    risk_criteria: int = 0
+    evidence_statements: int = 0
+
+    @property
+    def inferred_triples(self) -> int:
+        """The triples that inference adds to the asserted ones."""
+        return self.triples_with_inferred - self.asserted_triples
+
+
+def graph_statistics(knowledge_base: KnowledgeBase) -> GraphStatistics:
+    """Count what ``knowledge_base`` holds. Individuals are the IRIs typed with a class of
+    the domain; ``individuals_by_class`` counts them under each asserted class (as a CURIE),
+    so one with two classes counts under both. Criteria and evidence statements are
+    counted with inference."""
+    asserted = knowledge_base.graph
+    closure = export_graph(knowledge_base, inferred=True)
+    ontology = URIRef(ONTOLOGY_IRI)
+    version_iri = asserted.value(ontology, OWL.versionIRI)
+    version_info = asserted.value(ontology, OWL.versionInfo)
+    properties = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty}
+    by_class: Counter[str] = Counter()
+    individuals = 0
+    for subject in {node for node in asserted.subjects(RDF.type, None) if isinstance(node, URIRef)}:
+        types = set(asserted.objects(subject, RDF.type))
+        domain_types = types - _SCHEMA_TYPES
+        if domain_types and types & _SCHEMA_TYPES <= {OWL.NamedIndividual}:
+            individuals += 1
+            by_class.update(asserted.namespace_manager.curie(str(kind)) for kind in domain_types)
+    return GraphStatistics(
+        ontology_iri=ONTOLOGY_IRI,
+        version_iri=None if version_iri is None else str(version_iri),
+        version_info=None if version_info is None else str(version_info),
+        asserted_triples=len(rdf_graph(asserted)),
+        triples_with_inferred=len(closure),
+        classes=sum(
+            1 for node in asserted.subjects(RDF.type, OWL.Class) if isinstance(node, URIRef)
+        ),
+        properties=len({node for kind in properties for node in asserted.subjects(RDF.type, kind)}),
+        individuals=individuals,
+        individuals_by_class=dict(sorted(by_class.items())),
+        risk_criteria=len(set(closure.subjects(RDF.type, PEDALL.RiskCriterion))),
+        evidence_statements=len(set(closure.subjects(RDF.type, PEDALL.EvidenceStatement))),
+    )
