@@ -6,6 +6,7 @@ printed); 2 usage errors (unknown option, unknown query name, SPARQL syntax erro
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from dataclasses import asdict
@@ -16,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pedall import RESEARCH_NOTICE, __version__
+from pedall.api import ClassifyOutcome, classify_input, read_input
 from pedall.canonical import canonicalize as canonicalize_files
-from pedall.errors import DataFileError, QueryError
+from pedall.classification import Classification
+from pedall.errors import DataFileError, InputFormatError, PatientIssue, QueryError
 from pedall.export import (
     EXPORT_FORMATS,
     export_graph,
@@ -26,8 +29,11 @@ from pedall.export import (
     write_atomically,
 )
 from pedall.knowledge import KnowledgeBase
+from pedall.output import render_results, results_csv, results_turtle
+from pedall.patients import PatientRecord
 from pedall.queries import find_query, load_library
 from pedall.resources import DataFiles
+from pedall.schemes import read_schemes
 from pedall.sparql import QueryResult, build_store, compact_term, run_query, serialize_result
 
 data_root_option = click.option(
@@ -199,3 +205,122 @@ def info(output_format: str, data_root: Path | None) -> None:
     for kind, count in statistics.individuals_by_class.items():
         table.add_row(f"  {kind}", str(count))
     Console().print(table)
+
+
+# Media types of patient input files, by extension; ``-`` (stdin) is read as CSV.
+PATIENT_MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".json": "application/ld+json",
+}
+STDIN = "-"
+
+patient_files_argument = click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+)
+patient_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the result to this file (replaced whole, never left partial); default: stdout.",
+)
+
+
+def patient_media_type(name: str) -> str:
+    """The media type of a patient input file, from its extension (UsageError if unknown)."""
+    if name == STDIN:
+        return "text/csv"
+    media_type = PATIENT_MEDIA_TYPES.get(Path(name).suffix.lower())
+    if media_type is None:
+        raise click.UsageError(
+            f"{name}: unknown input format; expected {', '.join(PATIENT_MEDIA_TYPES)} or - (CSV)"
+        )
+    return media_type
+
+
+def read_patient_file(name: str) -> bytes:
+    if name == STDIN:
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def _emit(content: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        write_atomically(content.encode("utf-8"), output)
+
+
+@main.command()
+@patient_files_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv", "ttl"]),
+    default="table",
+    show_default=True,
+    help="table (with the explanation) for a person; json, csv or ttl (RDF) for machines.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "reference"]),
+    default="fast",
+    show_default=True,
+    help="fast: compiled from the shapes; reference: pyshacl with owlrl (slow, same results).",
+)
+@patient_output_option
+@data_root_option
+def classify(
+    files: tuple[str, ...],
+    output_format: str,
+    engine: str,
+    output: Path | None,
+    data_root: Path | None,
+) -> None:
+    """Classify the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
+    by CMCP-ALL2008 and NCI/Rome: risk group, possible groups, missing data, criteria.
+
+    Exit status 1 when any row or node had errors; the valid ones are still classified."""
+    media_types = [patient_media_type(name) for name in files]
+    kb = KnowledgeBase(data_files(data_root))
+    results: list[Classification] = []
+    issues: list[PatientIssue] = []
+    records: dict[tuple[str, str], PatientRecord] = {}
+    for name, media_type in zip(files, media_types, strict=True):
+        source = "<stdin>" if name == STDIN else name
+        payload = read_patient_file(name)
+        try:
+            outcome = classify_input(kb, payload, media_type, source=source, engine=engine)
+            if output_format == "ttl":
+                read = read_input(kb, payload, media_type, source)
+                records.update({(source, r.patient_id): r for r in read.records})
+        except InputFormatError as error:
+            issues.append(PatientIssue(error.line, None, None, str(error), None, source))
+            continue
+        except DataFileError as error:
+            raise click.ClickException(str(error)) from None
+        results += outcome.results
+        issues += outcome.issues
+    if output_format == "table":
+        console = Console(file=io.StringIO(), width=140) if output else Console()
+        render_results(console, results, issues)
+        if output is not None:
+            assert isinstance(console.file, io.StringIO)
+            _emit(console.file.getvalue(), output)
+    elif output_format == "json":
+        document = ClassifyOutcome(results, issues).as_json()
+        document["notice"] = RESEARCH_NOTICE
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+    elif output_format == "csv":
+        _emit(results_csv(results), output)
+    else:
+        _emit(results_turtle(results, read_schemes(kb.graph), records), output)
+    if output_format != "table":
+        click.echo(RESEARCH_NOTICE, err=True)
+    if any(issue.severity == "error" for issue in issues):
+        sys.exit(1)
