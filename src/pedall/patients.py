@@ -111,11 +111,13 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank row with the file line it starts on (a quoted cell may span lines)."""
+    ended = reader.line_num  # type: ignore[attr-defined]
     for row in reader:
-        line = reader.line_num  # type: ignore[attr-defined]
+        start, ended = ended + 1, reader.line_num  # type: ignore[attr-defined]
         if not any(cell.strip() for cell in row):
             continue
-        yield line, row
+        yield start, row
 
 
 def _read_row(
@@ -173,9 +175,27 @@ def _read_row(
     return PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
 
 
+def split_lesions(text: str) -> list[str]:
+    """The codes of a lesions cell: ``;``-separated, except inside parentheses, so that
+    ISCN translocations such as ``t(9;22)`` stay whole."""
+    codes: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        if char == LESION_SEPARATOR and depth == 0:
+            codes.append("".join(current))
+            current = []
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth = max(depth, 0)
+        current.append(char)
+    codes.append("".join(current))
+    return codes
+
+
 def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
     lesions: list[str] = []
-    for code in text.split(LESION_SEPARATOR):
+    for code in split_lesions(text):
         if not code.strip():
             continue
         iri = model.lesions.resolve(code)
