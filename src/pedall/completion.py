@@ -13,6 +13,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from rdflib import URIRef
 
@@ -37,6 +38,18 @@ class FieldDomain:
         index = bisect_left(self.thresholds, value)
         on_point = index < len(self.thresholds) and self.thresholds[index] == value
         return 2 * index + (1 if on_point else 0)
+
+    @cached_property
+    def _representative_by_region(self) -> dict[object, CellValue]:
+        return {self.region(v): v for v in self.values}
+
+    def representative(self, value: CellValue) -> CellValue:
+        """The domain's value in the region of ``value`` (no shape tells them apart), or
+        ``value`` itself when the domain has none there."""
+        if not self.thresholds:
+            return value
+        found = self._representative_by_region.get(self.region(value), value)
+        return found if type(found) is type(value) else value
 
 
 def representatives(

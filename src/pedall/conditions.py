@@ -15,8 +15,9 @@ Values of a focus node's property, as the evaluator sees them:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -114,6 +115,18 @@ class PathValues:
     @property
     def decided(self) -> bool:
         return not self.maybe and not self.open
+
+    @cached_property
+    def fingerprint(self) -> object:
+        """What a condition can tell apart (computed once per object). Types are kept
+        because Python equates ``True`` with ``1`` and ``1`` with ``1.0``; SHACL does not."""
+        return (
+            self.values,
+            tuple(type(v) for v in self.values),
+            self.maybe,
+            tuple(type(v) for v in self.maybe),
+            self.open,
+        )
 
 
 EMPTY = PathValues()
@@ -427,11 +440,21 @@ def _int(term: object) -> int | None:
     return int(term.toPython()) if isinstance(term, Literal) else None
 
 
-def apply_rules(rules: list[TripleRule], facts: Mapping[str, PathValues]) -> dict[str, PathValues]:
-    """Facts plus what the rules derive, in rule order; undecided conditions give 'maybe'."""
+def apply_rules(
+    rules: list[TripleRule],
+    facts: Mapping[str, PathValues],
+    condition_truth: Callable[[int, Facts], Truth] | None = None,
+) -> dict[str, PathValues]:
+    """Facts plus what the rules derive, in rule order; undecided conditions give 'maybe'.
+
+    ``condition_truth(index, facts)``, when given, stands in for evaluating the conditions
+    of ``rules[index]`` (``RuleRunner`` passes its memo)."""
     derived = dict(facts)
-    for rule in rules:
-        truth = _kleene_and(c.evaluate(derived) for c in rule.conditions)
+    for index, rule in enumerate(rules):
+        if condition_truth is not None:
+            truth = condition_truth(index, derived)
+        else:
+            truth = _kleene_and(c.evaluate(derived) for c in rule.conditions)
         if truth is False:
             continue
         known = derived.get(rule.predicate, EMPTY)
@@ -465,3 +488,40 @@ def rule_dependencies(rules: list[TripleRule]) -> dict[str, set[str]]:
                     stack.append(dep)
         resolved[predicate] = seen
     return resolved
+
+
+def _fingerprint(facts: Facts, path: str) -> object:
+    known = facts.get(path)
+    return None if known is None else known.fingerprint
+
+
+@dataclass
+class RuleRunner:
+    """Applies the rules like ``apply_rules``, remembering each rule's condition truth by
+    the facts its conditions read: a condition reads only its own paths, so equal facts on
+    those paths give the same truth. With values reduced to one per threshold region, the
+    memo stays as small as the regions the shapes cut, whatever the cohort's size."""
+
+    rules: list[TripleRule]
+    limit: int = 200_000
+    _reads: list[tuple[str, ...]] = field(init=False)
+    _truths: dict[tuple[object, ...], Truth] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._reads = [
+            tuple(sorted({p for c in rule.conditions for p in c.paths()})) for rule in self.rules
+        ]
+
+    def apply(self, facts: Facts) -> dict[str, PathValues]:
+        """Facts plus what the rules derive (the same as ``apply_rules``)."""
+        return apply_rules(self.rules, facts, self._condition_truth)
+
+    def _condition_truth(self, index: int, facts: Facts) -> Truth:
+        key = (index, *(_fingerprint(facts, p) for p in self._reads[index]))
+        if key in self._truths:
+            return self._truths[key]
+        truth = _kleene_and(c.evaluate(facts) for c in self.rules[index].conditions)
+        if len(self._truths) >= self.limit:  # raw, unreduced values: keep memory bounded
+            self._truths.clear()
+        self._truths[key] = truth
+        return truth

@@ -27,9 +27,9 @@ from pedall.completion import FieldDomain, field_domains
 from pedall.conditions import (
     PathValues,
     ShapeCompiler,
+    RuleRunner,
     TripleRule,
     Value,
-    apply_rules,
     rule_dependencies,
 )
 from pedall.knowledge import KnowledgeBase
@@ -54,6 +54,16 @@ class FastEngine:
     criterion_inputs: dict[str, set[str]]
     read_paths: frozenset[str]
     _memo: dict[tuple[object, ...], Outcome] = field(default_factory=dict)
+    _runner: RuleRunner = field(init=False)
+    # Per record being classified: what the rules derive under each partial assignment.
+    _derived: dict[tuple[tuple[str, CellValue], ...], dict[str, PathValues]] = field(
+        init=False, default_factory=dict
+    )
+    # One facts object per (property, reduced value), so its fingerprint is computed once.
+    _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._runner = RuleRunner(self.rules)
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
@@ -89,7 +99,9 @@ class FastEngine:
         key = self._signature(record)
         outcome = self._memo.get(key)
         if outcome is None:
+            self._derived.clear()
             outcome = self._outcome(record)
+            self._derived.clear()
             self._memo[key] = outcome
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
 
@@ -114,10 +126,15 @@ class FastEngine:
     ) -> dict[str, PathValues]:
         facts: dict[str, PathValues] = {}
         for prop, value in record.values.items():
-            facts[prop] = PathValues((value,))
+            domain = self.domains.get(prop)
+            facts[prop] = (
+                self._single(prop, domain.representative(value))
+                if domain
+                else (PathValues((value,)))
+            )
         for prop in self.domains:
             if prop in assigned:
-                facts[prop] = PathValues((assigned[prop],))
+                facts[prop] = self._single(prop, assigned[prop])
             elif prop not in record.values:
                 facts[prop] = PathValues(open=True)
         lesions: tuple[Value, ...] = tuple(
@@ -125,6 +142,27 @@ class FastEngine:
         )
         facts[HAS_LESION] = PathValues(lesions)
         return facts
+
+    def _single(self, prop: str, value: CellValue) -> PathValues:
+        key = (prop, type(value), value)
+        known = self._known.get(key)
+        if known is None:
+            known = PathValues((value,))
+            if len(self._known) < 100_000:  # reduced values are few; raw ones stay unshared
+                self._known[key] = known
+        return known
+
+    def _apply(
+        self, record: PatientRecord, assigned: Mapping[str, CellValue]
+    ) -> Mapping[str, PathValues]:
+        """What the rules derive for the record under a partial assignment (remembered
+        while the record is being classified)."""
+        key = tuple(sorted(assigned.items()))
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = self._runner.apply(self._facts(record, assigned))
+            self._derived[key] = derived
+        return derived
 
     def _decide(self, derived: Mapping[str, PathValues]) -> dict[str, str | None]:
         meets = derived.get(MEETS, PathValues())
@@ -141,7 +179,7 @@ class FastEngine:
     ) -> None:
         """Search the completions: each leaf is a partial assignment of missing fields that
         decides every scheme, standing for all completions that extend it."""
-        derived = apply_rules(self.rules, self._facts(record, assigned))
+        derived = self._apply(record, assigned)
         decided = self._decide(derived)
         if all(code is not None for code in decided.values()):
             out.append((assigned, {name: code for name, code in decided.items() if code}))
@@ -194,7 +232,7 @@ class FastEngine:
 
     def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""
-        root = apply_rules(self.rules, self._facts(record, {})).get(MEETS, PathValues())
+        root = self._apply(record, {}).get(MEETS, PathValues())
         certain = {str(v) for v in root.values}
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
@@ -208,5 +246,5 @@ class FastEngine:
         return certain
 
     def _holds(self, record: PatientRecord, assigned: dict[str, CellValue], iri: str) -> bool:
-        meets = apply_rules(self.rules, self._facts(record, assigned)).get(MEETS, PathValues())
+        meets = self._apply(record, assigned).get(MEETS, PathValues())
         return any(str(v) == iri for v in meets.values)
