@@ -26,8 +26,8 @@ from pedall.classification import (
 from pedall.completion import FieldDomain, field_domains
 from pedall.conditions import (
     PathValues,
-    ShapeCompiler,
     RuleRunner,
+    ShapeCompiler,
     TripleRule,
     Value,
     rule_dependencies,
