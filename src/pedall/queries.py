@@ -9,8 +9,9 @@ Each file starts with a grlc-style comment header; the file name is the query's 
     #+   - lesions
 
 ``summary`` (one line) and ``description`` are required, ``tags`` optional (a ``- item``
-list or a comma-separated line); any other key, a repeated key or a missing one is a
-``DataFileError`` naming the file and line, so a broken header fails the tests.
+list or a comma-separated line). A value may go on over further lines indented more
+than its key. Any other key, a repeated key or a missing one is a ``DataFileError``
+naming the file and line, so a broken header fails the tests.
 """
 
 from __future__ import annotations
@@ -58,25 +59,31 @@ def parse_header(text: str, source: str) -> QueryHeader:
     fields: dict[str, str] = {}
     tags: list[str] = []
     in_tag_list = False
+    continued_key: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped.startswith(HEADER_MARK):
             if stripped and not stripped.startswith("#"):
                 break  # the header ends where the query begins
             continue
-        content = stripped[len(HEADER_MARK) :].strip()
+        raw = stripped[len(HEADER_MARK) :]
+        content = raw.strip()
         if not content:
             continue
+        indented = len(raw) - len(raw.lstrip()) > 1
         where = f"{source}, line {number}"
         if content.startswith("- "):
             if not in_tag_list:
                 raise DataFileError(f"{where}: list item {content!r} outside 'tags:'")
             tags.append(content[2:].strip())
             continue
+        if indented and continued_key is not None:
+            fields[continued_key] += " " + content
+            continue
         in_tag_list = False
         key, colon, value = content.partition(":")
         key, value = key.strip(), value.strip()
-        if not colon or key not in HEADER_KEYS:
+        if indented or not colon or key not in HEADER_KEYS:
             raise DataFileError(
                 f"{where}: expected 'key: value' with a key among {', '.join(HEADER_KEYS)}; "
                 f"found {content!r}"
@@ -84,11 +91,14 @@ def parse_header(text: str, source: str) -> QueryHeader:
         if key in fields:
             raise DataFileError(f"{where}: {key!r} given twice")
         fields[key] = value
+        continued_key = None
         if key == "tags":
             in_tag_list = not value
             tags.extend(item.strip() for item in value.strip("[]").split(",") if item.strip())
         elif not value:
             raise DataFileError(f"{where}: {key!r} is empty")
+        else:
+            continued_key = key
     missing = [key for key in REQUIRED_KEYS if key not in fields]
     if missing:
         raise DataFileError(
