@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rdflib import URIRef
 
@@ -86,7 +87,26 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
     """Read a patient table. Rows with an unreadable cell, an empty or duplicate id, or an
     unknown lesion become issues; the others become records."""
     result = ReadResult()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header, rows = open_table(io.StringIO(text.lstrip("\ufeff"), newline=""), model, source)
+    result.columns = header
+    reader = RowReader(tuple(header), model, source)
+    duplicates = DuplicateIds()
+    for line, row in rows:
+        read = reader.read(line, row)
+        result.issues += duplicates.check(read)
+        if read.accepted:
+            assert read.record is not None
+            result.records.append(read.record)
+    return result
+
+
+def open_table(
+    lines: Iterable[str], model: PatientModel, source: str
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header of a patient table and an iterator over its non-blank rows (with the
+    line each starts on), read lazily from ``lines`` (a text stream opened with
+    ``newline=""``); InputFormatError when the header is unusable."""
+    reader = csv.reader(lines)
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
         raise InputFormatError(f"{source}: empty input, expected a header row with {ID_COLUMN}")
@@ -99,15 +119,7 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise InputFormatError(f"{source}: line 1: repeated column(s) {', '.join(repeated)}")
-    result.columns = header
-    fields = model.field_by_column()
-    seen: dict[str, int] = {}
-    for line, row in _rows(reader):
-        issues_before = len(result.issues)
-        record = _read_row(line, row, header, fields, model, source, seen, result.issues)
-        if record is not None and len(result.issues) == issues_before:
-            result.records.append(record)
-    return result
+    return header, _rows(reader)
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -120,6 +132,70 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
         yield start, row
 
 
+@dataclass(frozen=True)
+class RowRead:
+    """One row as read on its own: the record (None when the row cannot give one), its
+    issues, and the id to check against the rows before it (None: not checked)."""
+
+    line: int
+    record: PatientRecord | None
+    issues: list[PatientIssue]
+    checked_id: str | None
+
+    @property
+    def accepted(self) -> bool:
+        return self.record is not None and not self.issues
+
+
+@dataclass(frozen=True)
+class RowReader:
+    """Reads rows of one table independently of each other (so batches of rows can be
+    read in parallel); ``DuplicateIds`` then checks the ids in row order."""
+
+    header: tuple[str, ...]
+    model: PatientModel
+    source: str
+
+    @cached_property
+    def fields(self) -> dict[str, PatientField]:
+        return self.model.field_by_column()
+
+    def read(self, line: int, row: list[str]) -> RowRead:
+        issues: list[PatientIssue] = []
+        record, checked_id = _read_row(
+            line, row, list(self.header), self.fields, self.model, self.source, issues
+        )
+        return RowRead(line, record, issues, checked_id)
+
+
+@dataclass
+class DuplicateIds:
+    """The ids seen so far in a table, with the line each was first seen on."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def check(self, read: RowRead) -> list[PatientIssue]:
+        """The row's issues, headed by a duplicate-id issue when its id was seen before (the
+        row's record is then dropped: ``read.record`` stays, ``accepted`` turns false)."""
+        patient_id = read.checked_id
+        if patient_id is None:
+            return read.issues
+        first = self.seen.get(patient_id)
+        if first is None:
+            self.seen[patient_id] = read.line
+            return read.issues
+        duplicate = PatientIssue(
+            read.line,
+            ID_COLUMN,
+            patient_id,
+            f"duplicate patient_id (first on line {first})",
+            patient_id,
+            read.record.source if read.record is not None else None,
+        )
+        read.issues.insert(0, duplicate)
+        return read.issues
+
+
 def _read_row(
     line: int,
     row: list[str],
@@ -127,28 +203,18 @@ def _read_row(
     fields: Mapping[str, PatientField],
     model: PatientModel,
     source: str,
-    seen: dict[str, int],
     issues: list[PatientIssue],
-) -> PatientRecord | None:
+) -> tuple[PatientRecord | None, str | None]:
     def issue(column: str | None, value: str | None, message: str, pid: str | None) -> None:
         issues.append(PatientIssue(line, column, value, message, pid, source))
 
     if len(row) > len(header):
         issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
-        return None
+        return None, None
     cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
     patient_id = cells[ID_COLUMN].strip()
     if not patient_id:
         issue(ID_COLUMN, "", "patient_id is empty; every row needs a unique identifier", None)
-    elif patient_id in seen:
-        issue(
-            ID_COLUMN,
-            patient_id,
-            f"duplicate patient_id (first on line {seen[patient_id]})",
-            patient_id,
-        )
-    else:
-        seen[patient_id] = line
     values: dict[str, CellValue] = {}
     extra: dict[str, str] = {}
     lesions: list[str] = []
@@ -171,8 +237,9 @@ def _read_row(
         except ValueError as error:
             issue(column, text, f"expected {error}", patient_id or None)
     if not patient_id:
-        return None
-    return PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
+        return None, None
+    record = PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
+    return record, patient_id
 
 
 def split_lesions(text: str) -> list[str]:
