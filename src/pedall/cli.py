@@ -113,10 +113,9 @@ def query(
 
 
 def _print_library(files: DataFiles) -> None:
-    table = Table("name", "summary", "tags", title="pedall query library")
     for library_query in load_library(files):
-        table.add_row(library_query.name, library_query.summary, ", ".join(library_query.tags))
-    Console().print(table)
+        click.echo(library_query.name)
+        click.echo(f"    {library_query.summary}")
 
 
 def _print_result_table(result: QueryResult, title: str) -> None:
