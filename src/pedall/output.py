@@ -61,20 +61,23 @@ def results_csv(results: Sequence[Classification]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *extras])
     for result in results:
-        outcome = result.outcome
-        writer.writerow(
-            [
-                result.patient_id,
-                outcome.risk_group,
-                LIST_SEPARATOR.join(outcome.possible_groups),
-                "true" if outcome.provisional else "false",
-                LIST_SEPARATOR.join(outcome.missing),
-                LIST_SEPARATOR.join(c.id for c in outcome.criteria),
-                outcome.nci_rome or "",
-                *(result.extra.get(column, "") for column in extras),
-            ]
-        )
+        writer.writerow(result_row(result, extras))
     return buffer.getvalue()
+
+
+def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
+    """One patient's row of ``results_csv`` (also written row by row for large cohorts)."""
+    outcome = result.outcome
+    return [
+        result.patient_id,
+        outcome.risk_group,
+        LIST_SEPARATOR.join(outcome.possible_groups),
+        "true" if outcome.provisional else "false",
+        LIST_SEPARATOR.join(outcome.missing),
+        LIST_SEPARATOR.join(c.id for c in outcome.criteria),
+        outcome.nci_rome or "",
+        *(result.extra.get(column, "") for column in extras),
+    ]
 
 
 def patient_node(result: Classification, record: PatientRecord | None) -> URIRef | BNode:

@@ -90,7 +90,7 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
     header, rows = open_table(io.StringIO(text.lstrip("\ufeff"), newline=""), model, source)
     result.columns = header
     reader = RowReader(tuple(header), model, source)
-    duplicates = DuplicateIds()
+    duplicates = DuplicateIds(source)
     for line, row in rows:
         read = reader.read(line, row)
         result.issues += duplicates.check(read)
@@ -170,8 +170,9 @@ class RowReader:
 
 @dataclass
 class DuplicateIds:
-    """The ids seen so far in a table, with the line each was first seen on."""
+    """The ids seen so far in one table (``source``), with the line each was first on."""
 
+    source: str
     seen: dict[str, int] = field(default_factory=dict)
 
     def check(self, read: RowRead) -> list[PatientIssue]:
@@ -190,7 +191,7 @@ class DuplicateIds:
             patient_id,
             f"duplicate patient_id (first on line {first})",
             patient_id,
-            read.record.source if read.record is not None else None,
+            self.source,
         )
         read.issues.insert(0, duplicate)
         return read.issues
