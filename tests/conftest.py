@@ -4,6 +4,7 @@ read-only), and factories for anything a test changes."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pyoxigraph
 import pytest
@@ -33,6 +34,22 @@ def make_graph() -> Callable[[str], Graph]:
         graph = Graph()
         graph.parse(data=turtle, format="turtle")
         return graph
+
+    return make
+
+
+@pytest.fixture
+def make_data_root(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
+    """A factory: a data root under ``tmp_path`` whose ontology/ holds the given Turtle
+    files (name -> text), with empty shapes/ and queries/ folders."""
+
+    def make(ontology: dict[str, str]) -> Path:
+        root = tmp_path / "data"
+        for kind in ("ontology", "shapes", "queries"):
+            (root / kind).mkdir(parents=True, exist_ok=True)
+        for name, text in ontology.items():
+            (root / "ontology" / name).write_text(text, encoding="utf-8")
+        return root
 
     return make
 

@@ -14,6 +14,7 @@ from rdflib.namespace import RDF
 from pedall.export import (
     EXPORT_FORMATS,
     export_graph,
+    graph_statistics,
     jsonld_context,
     rdf_graph,
     serialize_graph,
@@ -131,3 +132,40 @@ def test_write_atomically_leaves_no_partial_file_on_error(
         write_atomically(b"new export", path)
     assert [entry.name for entry in tmp_path.iterdir()] == ["graph.nt"]
     assert path.read_bytes() == b"previous export"
+
+
+STATISTICS_ONTOLOGY = """
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix pedall: <https://w3id.org/pedall/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+pedall:ontology a owl:Ontology ;
+    owl:versionIRI <https://w3id.org/pedall/ontology/test> ;
+    owl:versionInfo "test" .
+pedall:RiskCriterion a owl:Class .
+pedall:EvidenceStatement a owl:Class .
+pedall:AgeCriterion a owl:Class ; rdfs:subClassOf pedall:RiskCriterion .
+pedall:about a owl:ObjectProperty .
+pedall:age-criterion a owl:NamedIndividual , pedall:AgeCriterion .
+pedall:wbc-criterion a pedall:RiskCriterion .
+pedall:ev-age a pedall:EvidenceStatement ; pedall:about pedall:age-criterion .
+"""
+
+
+def test_graph_statistics_count_terms_by_kind(
+    make_data_root: Callable[[dict[str, str]], Path],
+) -> None:
+    statistics = graph_statistics(
+        KnowledgeBase.load(make_data_root({"mini.ttl": STATISTICS_ONTOLOGY}))
+    )
+    assert statistics.version_iri == "https://w3id.org/pedall/ontology/test"
+    assert statistics.version_info == "test"
+    assert statistics.asserted_triples == 13
+    assert statistics.inferred_triples == statistics.triples_with_inferred - 13 > 0
+    assert (statistics.classes, statistics.properties, statistics.individuals) == (3, 1, 3)
+    assert statistics.individuals_by_class == {
+        "pedall:AgeCriterion": 1,
+        "pedall:EvidenceStatement": 1,
+        "pedall:RiskCriterion": 1,
+    }
+    assert statistics.risk_criteria == 2  # the AgeCriterion one by inference
+    assert statistics.evidence_statements == 1
