@@ -1,0 +1,198 @@
+"""The ontology itself: OWL 2 DL consistency (HermiT), declarations, metadata, and coverage
+of the figures and sections of the review."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import OWL, RDF, Graph, URIRef
+from rdflib.namespace import DCTERMS
+
+from pedall.knowledge import KnowledgeBase
+from pedall.namespaces import ONTOLOGY_IRI, PEDALL
+
+REVIEW = URIRef("https://doi.org/10.3345/kjp.2017.60.5.129")
+DECLARATIONS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs a Java runtime")
+def test_ontology_is_owl2_dl_consistent_with_no_unsatisfiable_classes(
+    knowledge_base: KnowledgeBase, tmp_path: Path
+) -> None:
+    owlready2 = pytest.importorskip("owlready2")
+    path = tmp_path / "pedall.nt"
+    path.write_bytes(knowledge_base.graph.serialize(format="nt", encoding="utf-8"))
+    world = owlready2.World()
+    world.get_ontology(path.as_uri()).load()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # owlready2 warns about its own defaults
+        owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
+    assert list(world.inconsistent_classes()) == []
+
+
+def test_every_pedall_predicate_is_declared(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    undeclared = sorted(
+        str(predicate)
+        for predicate in set(graph.predicates())
+        if str(predicate).startswith(str(PEDALL))
+        and not any((predicate, RDF.type, kind) in graph for kind in DECLARATIONS)
+    )
+    assert undeclared == []
+
+
+def test_no_property_is_both_object_and_datatype_property(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    both = set(graph.subjects(RDF.type, OWL.ObjectProperty)) & set(
+        graph.subjects(RDF.type, OWL.DatatypeProperty)
+    )
+    assert both == set()
+
+
+def test_ontology_header_carries_release_metadata(knowledge_base: KnowledgeBase) -> None:
+    ontology = URIRef(ONTOLOGY_IRI)
+    graph = knowledge_base.graph
+    for predicate in (
+        OWL.versionIRI,
+        OWL.versionInfo,
+        DCTERMS.title,
+        DCTERMS.description,
+        DCTERMS.license,
+        DCTERMS.creator,
+    ):
+        assert graph.value(ontology, predicate) is not None, predicate
+
+
+def test_review_is_a_verified_review_article(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    assert (REVIEW, RDF.type, PEDALL.Publication) in graph
+    assert (REVIEW, RDF.type, URIRef("http://purl.org/spar/fabio/ReviewArticle")) in graph
+    assert str(graph.value(REVIEW, PEDALL.doi)) == "10.3345/kjp.2017.60.5.129"
+
+
+def figures(graph: Graph) -> list[tuple[Decimal, Decimal | None, str]]:
+    rows = graph.query(
+        """SELECT ?value ?valueMax ?unit WHERE {
+             ?figure a pedall:OutcomeFigure ; pedall:value ?value ; pedall:unit ?unit .
+             OPTIONAL { ?figure pedall:valueMax ?valueMax } }""",
+        initNs={"pedall": PEDALL},
+    )
+    return [
+        (row[0].toPython(), row[1].toPython() if row[1] is not None else None, str(row[2]))  # type: ignore[index]
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "value_max", "unit"),
+    [
+        ("78.5", None, "percent"),
+        ("81.9", None, "percent"),
+        ("47", None, "percent"),
+        ("33", None, "percent"),
+        ("91", None, "percent"),
+        ("91.2", None, "percent"),
+        ("29", None, "percent"),
+        ("3", None, "percent"),
+        ("2.3", None, "percent"),
+        ("1.2", "6.6", "percent"),
+        ("1041", None, "patients"),
+        ("20", None, "fold"),
+        ("60", None, "percent"),
+        ("340", None, "mg/m2/day"),
+        ("43", None, "percent"),
+        ("52", None, "percent"),
+        ("13", None, "percent"),
+        ("39", None, "percent"),
+        ("70", "90", "percent"),
+        ("67", None, "percent"),
+        ("19", None, "patients"),
+        ("68", None, "percent"),
+        ("0.01", None, "percent"),
+        ("1000", None, "blasts per microliter"),
+        ("75", None, "percent"),
+        ("10", "15", "percent"),
+        ("80", "90", "percent"),
+        ("28", None, "patients per million (age-standardised)"),
+    ],
+)
+def test_review_figure_is_in_the_graph(
+    knowledge_base: KnowledgeBase, value: str, value_max: str | None, unit: str
+) -> None:
+    expected = (Decimal(value), Decimal(value_max) if value_max else None, unit)
+    assert expected in figures(knowledge_base.graph)
+
+
+@pytest.mark.parametrize(
+    ("group", "value", "plus_minus"),
+    [
+        ("CMCP-ALL2008-low", "91.2", "3.7"),
+        ("CMCP-ALL2008-standard", "98.1", "1.9"),
+        ("CMCP-ALL2008-high", "81.5", "4.3"),
+        ("CMCP-ALL2008-very-high", "59.4", "5.3"),
+    ],
+)
+def test_fig1_ten_year_efs_by_risk_group(
+    knowledge_base: KnowledgeBase, group: str, value: str, plus_minus: str
+) -> None:
+    rows = list(
+        knowledge_base.graph.query(
+            """SELECT ?value ?plusMinus WHERE {
+                 ?figure pedall:about ?group ; pedall:measure pedall:EventFreeSurvival ;
+                   pedall:timepointYears ?years ; pedall:value ?value ; pedall:plusMinus ?plusMinus .
+                 FILTER(?years = 10) }""",
+            initNs={"pedall": PEDALL},
+            initBindings={"group": PEDALL[group]},
+        )
+    )
+    assert [(r[0].toPython(), r[1].toPython()) for r in rows] == [  # type: ignore[index]
+        (Decimal(value), Decimal(plus_minus))
+    ]
+
+
+REVIEW_SECTIONS = [
+    "Introduction",
+    "Prognostic factors, 1. Age and WBC count",
+    "Prognostic factors, 2. Immunophenotype",
+    "Prognostic factors, 3. Genetic factors",
+    "Prognostic factors, 4. Response to treatment",
+    "Outline of treatment, 1. Remission induction",
+    "Outline of treatment, 2. Consolidation and intensification",
+    "Outline of treatment, 3. Maintenance therapy",
+    "Outline of treatment, 4. Allogeneic HCT in first CR",
+    "Table 1",
+    "Fig. 1",
+    "Treatment of specific subgroups, 1. Ph+ ALL",
+    "Treatment of specific subgroups, 2. Infant ALL",
+    "Treatment of specific subgroups, 3. Adolescents and young adults",
+    "Treatment of specific subgroups, 4. ALL patients with Down syndrome",
+    "Relapsed ALL",
+    "Relapsed ALL, 1. Blinatumomab",
+    "Relapsed ALL, 2. Chimeric antigen receptor (CAR) T cells",
+    "Long-term effects of treatment",
+    "Conclusions",
+]
+
+
+@pytest.mark.parametrize("section", REVIEW_SECTIONS)
+def test_every_section_of_the_review_has_evidence(
+    knowledge_base: KnowledgeBase, section: str
+) -> None:
+    graph = knowledge_base.graph
+    sections = {
+        str(graph.value(statement, PEDALL.section))
+        for statement in graph.subjects(RDF.type, PEDALL.EvidenceStatement)
+    }
+    assert any(section in cited.split("; ") for cited in sections)
+
+
+def test_every_evidence_statement_cites_the_review(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    statements = set(graph.subjects(RDF.type, PEDALL.EvidenceStatement))
+    assert len(statements) > 100
+    assert {s for s in statements if (s, DCTERMS.source, REVIEW) not in graph} == set()
