@@ -144,7 +144,8 @@ def test_fig1_ten_year_efs_by_risk_group(
         knowledge_base.graph.query(
             """SELECT ?value ?plusMinus WHERE {
                  ?figure pedall:about ?group ; pedall:measure pedall:EventFreeSurvival ;
-                   pedall:timepointYears ?years ; pedall:value ?value ; pedall:plusMinus ?plusMinus .
+                   pedall:timepointYears ?years ; pedall:value ?value ;
+                   pedall:plusMinus ?plusMinus .
                  FILTER(?years = 10) }""",
             initNs={"pedall": PEDALL},
             initBindings={"group": PEDALL[group]},
