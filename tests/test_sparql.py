@@ -114,6 +114,15 @@ def test_keywords_in_comments_strings_and_names_are_not_refused(
     assert result.column("service") == ["http://example.org/dasatinib"]
 
 
+def test_repeated_checks_agree_and_refusals_repeat() -> None:
+    text = "ASK { ?s ?p ?o }"
+    assert check_query(text) == check_query(text)
+    forbidden = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"
+    for _ in range(2):
+        with pytest.raises(ForbiddenQueryError):
+            check_query(forbidden)
+
+
 def test_syntax_error_carries_the_parser_message() -> None:
     with pytest.raises(QuerySyntaxError, match=r"SPARQL syntax error: .*line:1, col:18"):
         check_query("SELECT * WHERE { ?s ?p }")

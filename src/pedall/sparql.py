@@ -14,6 +14,7 @@ False
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Iterator, Mapping
@@ -103,29 +104,39 @@ class QueryPolicy:
             raise ForbiddenQueryError(
                 f"query of {len(text)} characters is over the limit of {self.max_length}"
             )
-        try:
-            tree = parseQuery(text)
-        except ParseBaseException as query_error:
-            if _parses_as_update(text):
-                raise ForbiddenQueryError(
-                    "SPARQL Update is refused: the knowledge graph is read-only"
-                ) from None
-            raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
-        except RecursionError:
-            raise QuerySyntaxError("SPARQL syntax error: the query is nested too deeply") from None
-        query = tree[1]
-        form = _FORM_BY_PARSE_NAME[query.name]
-        if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
+        return ParsedQuery(text=text, form=_classify(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _classify(text: str) -> QueryForm:
+    """The form of the query ``text``, or the reason it is refused.
+
+    Cached because parsing costs about as much as running a query on this graph, and a
+    service answers the same library queries again and again (refusals are not cached:
+    they raise).
+    """
+    try:
+        tree = parseQuery(text)
+    except ParseBaseException as query_error:
+        if _parses_as_update(text):
             raise ForbiddenQueryError(
-                "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
-            )
-        if any(
-            getattr(node, "name", None) == "ServiceGraphPattern" for node in _walk(tree)
-        ) or _keyword_outside_literals(text, "SERVICE"):
-            raise ForbiddenQueryError(
-                "SERVICE is refused: federated queries would make outbound requests"
-            )
-        return ParsedQuery(text=text, form=form)
+                "SPARQL Update is refused: the knowledge graph is read-only"
+            ) from None
+        raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
+    except RecursionError:
+        raise QuerySyntaxError("SPARQL syntax error: the query is nested too deeply") from None
+    query = tree[1]
+    if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
+        raise ForbiddenQueryError(
+            "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
+        )
+    if any(
+        getattr(node, "name", None) == "ServiceGraphPattern" for node in _walk(tree)
+    ) or _keyword_outside_literals(text, "SERVICE"):
+        raise ForbiddenQueryError(
+            "SERVICE is refused: federated queries would make outbound requests"
+        )
+    return _FORM_BY_PARSE_NAME[query.name]
 
 
 DEFAULT_POLICY = QueryPolicy()
