@@ -36,7 +36,17 @@ _NUMERIC_CONSTRAINTS = {
     SH.maxInclusive: lambda v, t: v <= t,
     SH.maxExclusive: lambda v, t: v < t,
 }
+RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
+DCTERMS_SOURCE = URIRef("http://purl.org/dc/terms/source")
+SKOS_DEFINITION = URIRef("http://www.w3.org/2004/02/skos/core#definition")
+PEDALL_SECTION = URIRef("https://w3id.org/pedall/section")
+# Where a data-quality issue of a node-level constraint is reported (see validation.py).
+REPORTED_PATH = URIRef("https://w3id.org/pedall/reportedPath")
+_ANNOTATION_KEYS = {RDFS_LABEL, RDFS_COMMENT, DCTERMS_SOURCE, SKOS_DEFINITION, PEDALL_SECTION}
 _PROPERTY_KEYS = {
+    *_ANNOTATION_KEYS,
+    SH.deactivated,
     SH.path,
     SH.minCount,
     SH.maxCount,
@@ -58,10 +68,8 @@ _PROPERTY_KEYS = {
 _NODE_KEYS = {SH.property, SH["and"], SH["or"], SH["not"], SH.node, SH["class"]}
 _IGNORED_KEYS = {
     RDF.type,
-    URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
-    URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
-    URIRef("http://purl.org/dc/terms/source"),
-    URIRef("https://w3id.org/pedall/section"),
+    *_ANNOTATION_KEYS,
+    REPORTED_PATH,
     SH.targetClass,
     SH.targetNode,
     SH.rule,
@@ -208,6 +216,7 @@ class PropertyShape:
     qualified_max: int | None = None
     message: str | None = None
     severity: str = "Violation"
+    deactivated: bool = False
 
     def evaluate(self, facts: Facts) -> Truth:
         known = facts.get(self.path, EMPTY)
@@ -269,14 +278,29 @@ class NodeShape:
     any_of: tuple[tuple[NodeShape, ...], ...] = ()
     none_of: tuple[NodeShape, ...] = ()
     value_classes: tuple[str, ...] = ()  # sh:class on the node itself (value shapes)
+    message: str | None = None
+    severity: str = "Violation"
+    reported_path: str | None = None  # pedall:reportedPath: where its issues are reported
+    deactivated: bool = False
 
     def evaluate(self, facts: Facts) -> Truth:
         """Three-valued: True / False when decided by what is known, else None."""
         truths: list[Truth] = [p.evaluate(facts) for p in self.properties]
-        truths += [s.evaluate(facts) for s in self.all_of]
+        truths.append(self.evaluate_components(facts))
+        return _kleene_and(truths)
+
+    def evaluate_components(self, facts: Facts) -> Truth:
+        """The node-level constraints alone (sh:and, sh:node, sh:or, sh:not), without the
+        property shapes: what a SHACL engine reports with this shape as the source shape."""
+        truths: list[Truth] = [s.evaluate(facts) for s in self.all_of]
         truths += [_kleene_or(s.evaluate(facts) for s in group) for group in self.any_of]
         truths += [_not(s.evaluate(facts)) for s in self.none_of]
         return _kleene_and(truths)
+
+    @property
+    def has_components(self) -> bool:
+        """Whether the shape has node-level constraints of its own."""
+        return bool(self.all_of or self.any_of or self.none_of)
 
     def evaluate_value(self, value: Value) -> bool:
         """A value shape (as in ``sh:qualifiedValueShape``) tested on one value node."""
@@ -352,7 +376,19 @@ class ShapeCompiler:
         )
         none_of = tuple(self.node_shape(s) for s in graph.objects(node, SH["not"]))  # type: ignore[arg-type]
         classes = tuple(str(c) for c in graph.objects(node, SH["class"]))
-        return NodeShape(str(node), properties, all_of, any_of, none_of, classes)
+        reported = graph.value(node, REPORTED_PATH)
+        return NodeShape(
+            str(node),
+            properties,
+            all_of,
+            any_of,
+            none_of,
+            classes,
+            message=_text(graph.value(node, SH.message)),
+            severity=_severity(graph.value(node, SH.severity)),
+            reported_path=str(reported) if reported is not None else None,
+            deactivated=_true(graph.value(node, SH.deactivated)),
+        )
 
     def _list(self, head: object) -> list[URIRef | BNode]:
         assert isinstance(head, (URIRef, BNode))
@@ -382,8 +418,6 @@ class ShapeCompiler:
         for datatype in graph.objects(node, SH.datatype):
             tests.append(ValueTest("datatype", str(datatype)))
         qualified_node = graph.value(node, SH.qualifiedValueShape)
-        message = graph.value(node, SH.message)
-        severity = graph.value(node, SH.severity)
         return PropertyShape(
             node=str(node),
             path=str(path),
@@ -396,8 +430,9 @@ class ShapeCompiler:
             else None,
             qualified_min=_int(graph.value(node, SH.qualifiedMinCount)),
             qualified_max=_int(graph.value(node, SH.qualifiedMaxCount)),
-            message=str(message) if message is not None else None,
-            severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
+            message=_text(graph.value(node, SH.message)),
+            severity=_severity(graph.value(node, SH.severity)),
+            deactivated=_true(graph.value(node, SH.deactivated)),
         )
 
     def triple_rules(self, target_class: str) -> list[TripleRule]:
@@ -438,6 +473,19 @@ class ShapeCompiler:
 
 def _int(term: object) -> int | None:
     return int(term.toPython()) if isinstance(term, Literal) else None
+
+
+def _text(term: object) -> str | None:
+    return str(term) if term is not None else None
+
+
+def _severity(term: object) -> str:
+    """``Violation``, ``Warning`` or ``Info`` (the local name of the sh:severity IRI)."""
+    return str(term).rsplit("#", 1)[-1] if term is not None else "Violation"
+
+
+def _true(term: object) -> bool:
+    return isinstance(term, Literal) and term.toPython() is True
 
 
 def apply_rules(

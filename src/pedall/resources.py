@@ -13,6 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA_KINDS = ("ontology", "shapes", "queries")
+# Shape files that work together: the classification rules and criteria (with the derived
+# findings they read), and the patient data-quality shapes (with the derived-finding
+# conditions they reuse, so a threshold is written once).
+SHAPE_GROUPS = {
+    "classification": (
+        "derived-findings.ttl",
+        "risk-conditions.ttl",
+        "cmcp-all2008.ttl",
+        "nci-rome.ttl",
+    ),
+    "data-quality": ("patient-data.ttl", "derived-findings.ttl"),
+}
 ENV_DATA_ROOT = "PEDALL_DATA_ROOT"
 
 
@@ -61,6 +73,13 @@ class DataFiles:
 
     def shape_file(self, name: str) -> Path:
         return self.folder("shapes") / name
+
+    def shape_group(self, group: str) -> list[Path]:
+        """The shape files of one group of ``SHAPE_GROUPS`` (``classification``,
+        ``data-quality``)."""
+        if group not in SHAPE_GROUPS:
+            raise ValueError(f"unknown shape group {group!r}; expected one of {list(SHAPE_GROUPS)}")
+        return [self.shape_file(name) for name in SHAPE_GROUPS[group]]
 
     def query_files(self) -> list[Path]:
         return sorted(self.folder("queries").glob("*.rq"))

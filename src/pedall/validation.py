@@ -1,0 +1,393 @@
+"""Patient data quality: the data-quality shapes checked two ways, compiled (the default)
+and with pyshacl (the reference), and reported per patient, field and value.
+
+The shapes (``shapes/patient-data.ttl``, with the derived-finding conditions they reuse)
+are the one source of the rules. A *reporting shape* is a property shape of a node shape
+that targets ``pedall:Patient``, or such a node shape's own node-level constraints
+(``sh:not``, ``sh:or``, ...). Each reporting shape gives at most one issue a patient, with
+its ``sh:message`` and ``sh:severity`` (``sh:Violation`` is an error, anything else a
+warning), the column of its ``sh:path`` (a node-level shape names its column with
+``pedall:reportedPath``) and the patient's value there, as read.
+
+The compiled checker evaluates the compiled shapes (``pedall.conditions``) on each record;
+the reference checker writes the records as RDF and runs pyshacl with the ontology and
+OWL RL inference. Both give the same issues, in the same order.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from pyshacl import validate
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from pedall import RESEARCH_NOTICE
+from pedall.conditions import (
+    REPORTED_PATH,
+    NodeShape,
+    PathValues,
+    PropertyShape,
+    ShapeCompiler,
+    Truth,
+    Value,
+)
+from pedall.errors import DataFileError, PatientIssue
+from pedall.knowledge import KnowledgeBase, parse_turtle_files
+from pedall.namespaces import PEDALL, PREFIXES
+from pedall.patient_graph import PatientGraphWriter, patient_node
+from pedall.patient_model import (
+    ID_COLUMN,
+    LESIONS_COLUMN,
+    FieldKind,
+    PatientField,
+    PatientModel,
+)
+from pedall.patients import CellValue, PatientRecord
+
+ENGINES = ("fast", "reference")
+BATCH_RECORDS = 2_000
+PATIENT_ID = str(PEDALL.patientId)
+HAS_LESION = str(PEDALL.hasLesion)
+Facts = dict[str, PathValues]
+
+
+def severity_of(shacl_severity: str) -> str:
+    """``error`` for ``sh:Violation``, ``warning`` for ``sh:Warning`` and ``sh:Info``."""
+    return "error" if shacl_severity.rsplit("#", 1)[-1] == "Violation" else "warning"
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One reporting shape, compiled: where its issues go and what they say."""
+
+    shape: str
+    path: str | None
+    message: str
+    severity: str  # 'error' or 'warning'
+    holds: Callable[[Facts], Truth]
+
+
+@dataclass(eq=False)
+class DataQualityChecker:
+    """Checks patient records against the data-quality shapes of one knowledge base.
+
+    >>> checker = DataQualityChecker.from_knowledge(KnowledgeBase.load())  # doctest: +SKIP
+    >>> checker.check(records)  # doctest: +SKIP
+    """
+
+    model: PatientModel
+    shapes: Graph
+    ontology: Graph
+    checks: tuple[QualityCheck, ...]
+    batch_size: int = BATCH_RECORDS
+
+    @classmethod
+    def from_knowledge(
+        cls, kb: KnowledgeBase, model: PatientModel | None = None
+    ) -> DataQualityChecker:
+        shapes = parse_turtle_files(kb.files.shape_group("data-quality"))
+        return cls(
+            model or PatientModel.from_knowledge(kb), shapes, kb.graph, compile_checks(shapes)
+        )
+
+    # -- the public checks -----------------------------------------------------------
+
+    def check(self, records: Sequence[PatientRecord], engine: str = "fast") -> list[PatientIssue]:
+        """Every issue of every record, record by record."""
+        return [issue for issues in self.issues_by_record(records, engine) for issue in issues]
+
+    def issues_by_record(
+        self, records: Sequence[PatientRecord], engine: str = "fast"
+    ) -> list[list[PatientIssue]]:
+        """The issues of each record (same order as ``records``)."""
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+        if engine == "fast":
+            return [self._fast_issues(record) for record in records]
+        return self._reference_issues(records)
+
+    def report_graph(self, records: Sequence[PatientRecord]) -> Graph:
+        """The standard SHACL validation report of the records, from pyshacl (one report
+        even when the records were validated in several batches)."""
+        report = Graph()
+        for prefix in ("sh", "pedall", "patient", "xsd", "rdf"):
+            report.bind(prefix, PREFIXES[prefix])
+        node = BNode()
+        report.add((node, RDF.type, SH.ValidationReport))
+        conforms = True
+        for batch in _batches(records, self.batch_size):
+            _, part = self._pyshacl(batch)
+            part_reports = set(part.subjects(RDF.type, SH.ValidationReport))
+            for part_report in part_reports:
+                conforms = conforms and part.value(part_report, SH.conforms) == Literal(True)
+            for s, p, o in part:
+                if s not in part_reports:
+                    report.add((s, p, o))
+                elif p == SH.result:
+                    report.add((node, p, o))
+        report.add((node, SH.conforms, Literal(conforms)))
+        return report
+
+    # -- compiled ---------------------------------------------------------------------
+
+    def _fast_issues(self, record: PatientRecord) -> list[PatientIssue]:
+        facts = self._facts(record)
+        issues = [
+            self._issue(record, check.path, check.message, check.severity)
+            for check in self.checks
+            if check.holds(facts) is False
+        ]
+        return self._ordered(issues)
+
+    def _facts(self, record: PatientRecord) -> Facts:
+        facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
+        facts[PATIENT_ID] = PathValues((record.patient_id,))
+        lesions: tuple[Value, ...] = tuple(
+            self.model.lesions.closure((lesion,)) for lesion in record.lesions
+        )
+        facts[HAS_LESION] = PathValues(lesions)
+        return facts
+
+    # -- pyshacl ----------------------------------------------------------------------
+
+    def _reference_issues(self, records: Sequence[PatientRecord]) -> list[list[PatientIssue]]:
+        out: list[list[PatientIssue]] = []
+        for batch in _batches(records, self.batch_size):
+            nodes, report = self._pyshacl(batch)
+            by_node = {node: index for index, node in enumerate(nodes)}
+            found: list[dict[tuple[str, str | None], PatientIssue]] = [{} for _ in batch]
+            for result in report.subjects(RDF.type, SH.ValidationResult):
+                focus = report.value(result, SH.focusNode)
+                if focus not in by_node:
+                    raise DataFileError(f"a data-quality shape reported on {focus}, not a patient")
+                record = batch[by_node[focus]]
+                source = report.value(result, SH.sourceShape)
+                path = report.value(result, SH.resultPath)
+                if path is None:
+                    path = self.shapes.value(source, REPORTED_PATH)
+                issue = self._issue(
+                    record,
+                    str(path) if path is not None else None,
+                    str(report.value(result, SH.resultMessage) or ""),
+                    severity_of(str(report.value(result, SH.resultSeverity))),
+                )
+                found[by_node[focus]][(str(source), issue.column)] = issue
+            out += [self._ordered(list(issues.values())) for issues in found]
+        return out
+
+    def _pyshacl(self, records: Sequence[PatientRecord]) -> tuple[list[Node], Graph]:
+        """The records' nodes and pyshacl's report graph for them."""
+        writer = PatientGraphWriter(self.model)
+        data = Graph()
+        nodes: list[Node] = []
+        taken: set[URIRef] = set()
+        for index, record in enumerate(records):
+            node = patient_node(record)
+            if node in taken:  # the same id in two sources
+                node = URIRef(f"{node}-{index}")
+            taken.add(node)
+            writer.add(data, node, record.values, record.lesions, record.patient_id)
+            nodes.append(node)
+        _, report, _ = validate(
+            data,
+            shacl_graph=self.shapes,
+            ont_graph=self.ontology,
+            inference="owlrl",
+            inplace=True,
+            allow_warnings=True,
+        )
+        assert isinstance(report, Graph)
+        return nodes, report
+
+    # -- issues -----------------------------------------------------------------------
+
+    def _issue(
+        self, record: PatientRecord, path: str | None, message: str, severity: str
+    ) -> PatientIssue:
+        return PatientIssue(
+            record.line,
+            self._column(path),
+            self._value(record, path),
+            message,
+            record.patient_id,
+            record.source,
+            severity,
+        )
+
+    def _column(self, path: str | None) -> str | None:
+        if path is None:
+            return None
+        if path == PATIENT_ID:
+            return ID_COLUMN
+        if path == HAS_LESION:
+            return LESIONS_COLUMN
+        spec = self._fields.get(path)
+        return spec.column if spec is not None else path.rsplit("/", 1)[-1]
+
+    def _value(self, record: PatientRecord, path: str | None) -> str | None:
+        """The record's value at ``path`` as read (codes as written in the table)."""
+        if path == PATIENT_ID:
+            return record.patient_id
+        if path == HAS_LESION:
+            labels = [self.model.lesions.display.get(iri, iri) for iri in record.lesions]
+            return "; ".join(labels) if labels else None
+        if path is None or path not in record.values:
+            return None
+        return self._text(path, record.values[path])
+
+    def _text(self, path: str, value: CellValue) -> str:
+        spec = self._fields.get(path)
+        if spec is not None and spec.kind is FieldKind.CODED:
+            return next((code for code, iri in spec.codes.items() if iri == str(value)), str(value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def _ordered(self, issues: list[PatientIssue]) -> list[PatientIssue]:
+        columns = self.model.columns
+
+        def key(issue: PatientIssue) -> tuple[int, int, str]:
+            position = columns.index(issue.column) if issue.column in columns else -1
+            return (position, 0 if issue.severity == "error" else 1, issue.message)
+
+        return sorted(issues, key=key)
+
+    @cached_property
+    def _fields(self) -> dict[str, PatientField]:
+        return dict(self.model.field_by_property())
+
+
+def compile_checks(shapes: Graph) -> tuple[QualityCheck, ...]:
+    """The reporting shapes of the node shapes targeting ``pedall:Patient``, compiled."""
+    compiler = ShapeCompiler(shapes)
+    checks: list[QualityCheck] = []
+    for target in sorted(set(shapes.subjects(SH.targetClass, PEDALL.Patient)), key=str):
+        assert isinstance(target, (URIRef, BNode))
+        shape = compiler.node_shape(target)
+        if shape.deactivated:
+            continue
+        if shape.value_classes:
+            raise DataFileError(f"{target}: sh:class on a patient shape is not supported")
+        for prop in shape.properties:
+            if not prop.deactivated:
+                checks.append(_property_check(prop))
+        if shape.has_components:
+            checks.append(_node_check(shape))
+    return tuple(checks)
+
+
+def _property_check(prop: PropertyShape) -> QualityCheck:
+    if prop.message is None:
+        raise DataFileError(f"data-quality shape {prop.node} has no sh:message")
+    return QualityCheck(
+        prop.node, prop.path, prop.message, severity_of(prop.severity), prop.evaluate
+    )
+
+
+def _node_check(shape: NodeShape) -> QualityCheck:
+    if shape.message is None:
+        raise DataFileError(f"data-quality shape {shape.iri} has no sh:message")
+    return QualityCheck(
+        shape.iri,
+        shape.reported_path,
+        shape.message,
+        severity_of(shape.severity),
+        shape.evaluate_components,
+    )
+
+
+def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[PatientRecord]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+_checkers: weakref.WeakKeyDictionary[KnowledgeBase, DataQualityChecker] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def data_quality_checker(
+    kb: KnowledgeBase, model: PatientModel | None = None
+) -> DataQualityChecker:
+    """The checker of ``kb`` (compiled once per knowledge base)."""
+    if kb not in _checkers:
+        _checkers[kb] = DataQualityChecker.from_knowledge(kb, model)
+    return _checkers[kb]
+
+
+def check_records(
+    kb: KnowledgeBase, records: Sequence[PatientRecord], *, engine: str = "fast"
+) -> list[PatientIssue]:
+    """The data-quality issues of patient records: ``engine="fast"`` evaluates the compiled
+    shapes, ``engine="reference"`` runs pyshacl with OWL RL inference; both agree."""
+    return data_quality_checker(kb).check(records, engine)
+
+
+@dataclass(eq=False)
+class ValidationOutcome:
+    """The result of validating patient input: the issues (reader and shapes), whether it
+    conforms (no errors; warnings allowed), and the SHACL report graph on demand."""
+
+    issues: list[PatientIssue]
+    records: list[PatientRecord]
+    checker: DataQualityChecker
+
+    @property
+    def errors(self) -> list[PatientIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[PatientIssue]:
+        return [i for i in self.issues if i.severity != "error"]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "conforms": self.conforms,
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+        }
+
+    @cached_property
+    def report_graph(self) -> Graph:
+        """The standard SHACL validation report of the records that were read (rows the
+        reader rejected never became RDF, so their issues are only in ``issues``)."""
+        return self.checker.report_graph(self.records)
+
+    def as_text(self) -> str:
+        """A report for a person: each problem with its patient, field, value and reason."""
+        errors, warnings = self.errors, self.warnings
+        verdict = "conforms" if self.conforms else "does not conform"
+        lines = [
+            "pedall data-quality report",
+            f"{len(errors)} error(s), {len(warnings)} warning(s): the input {verdict}.",
+        ]
+        for title, issues in (("Errors", errors), ("Warnings", warnings)):
+            if issues:
+                lines += ["", f"{title}:"]
+                lines += [_describe(issue) for issue in issues]
+        lines += ["", RESEARCH_NOTICE]
+        return "\n".join(lines) + "\n"
+
+
+def _describe(issue: PatientIssue) -> str:
+    where = []
+    if issue.source and not issue.source.startswith("<"):
+        where.append(issue.source)
+    if issue.line is not None:
+        where.append(f"line {issue.line}")
+    where.append(f"patient {issue.patient_id}" if issue.patient_id else "no patient_id")
+    if issue.column is not None:
+        shown = "(empty)" if issue.value in (None, "") else issue.value
+        where.append(f"{issue.column} = {shown}")
+    return f"  - {', '.join(where)}: {issue.message}"
