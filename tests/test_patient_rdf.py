@@ -263,3 +263,9 @@ def test_rdf_only_fields_come_from_the_ontology_and_shapes(
     # Classification output, not input: never read from a patient graph.
     assert str(PEDALL.provisionalClassification) not in fields
     assert str(PEDALL.patientId) not in fields
+
+
+def test_a_blank_node_patient_has_no_node_iri(knowledge_base: KnowledgeBase) -> None:
+    result = read_turtle(knowledge_base, '[] a pedall:Patient ; pedall:patientId "B1" .')
+    (record,) = result.records
+    assert (record.patient_id, record.node) == ("B1", None)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from urllib.parse import quote
 
-from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
+from rdflib import RDF, XSD, Graph, Literal, URIRef
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -80,11 +80,10 @@ def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
     ]
 
 
-def patient_node(result: Classification, record: PatientRecord | None) -> URIRef | BNode:
+def patient_node(result: Classification, record: PatientRecord | None) -> URIRef:
     """The patient's node: its IRI from RDF input, else one under the patient namespace."""
-    node = record.node if record is not None else None
-    if node is not None:
-        return BNode(node[2:]) if node.startswith("_:") else URIRef(node)
+    if record is not None and record.node is not None:
+        return URIRef(record.node)
     return PATIENT[quote(result.patient_id, safe="")]
 
 

@@ -245,7 +245,8 @@ def _read_patient(
                 lesions.append(lesion)
     if patient_id is None:
         return None
-    iri = node.value if isinstance(node, ox.NamedNode) else name
+    # A blank node has no name outside this document: the record then has no node.
+    iri = node.value if isinstance(node, ox.NamedNode) else None
     return PatientRecord(patient_id, values, tuple(lesions), None, source, {}, iri)
 
 
