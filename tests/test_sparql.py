@@ -11,6 +11,7 @@ import pyoxigraph
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from rdflib.plugins.sparql.parser import parseQuery
 
 from pedall.errors import ForbiddenQueryError, QueryError, QuerySyntaxError
 from pedall.sparql import (
@@ -18,6 +19,8 @@ from pedall.sparql import (
     RESULTS_MEDIA_TYPES,
     QueryForm,
     QueryPolicy,
+    _keyword_outside_literals,
+    _parse_tree_names,
     build_store,
     check_query,
     compact_term,
@@ -81,6 +84,16 @@ def test_updates_are_refused(text: str) -> None:
 def test_service_is_refused_wherever_it_hides(text: str) -> None:
     with pytest.raises(ForbiddenQueryError, match="SERVICE"):
         check_query(text)
+    # Each of the two defences sees it on its own.
+    assert "ServiceGraphPattern" in _parse_tree_names(parseQuery(text))
+    assert _keyword_outside_literals(text, "SERVICE")
+
+
+def test_service_written_with_codepoint_escapes_is_refused() -> None:
+    # rdflib applies the escape and parses a SERVICE pattern; the token scan must agree.
+    text = r"SELECT * WHERE { \u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"
+    with pytest.raises(ForbiddenQueryError, match="SERVICE"):
+        check_query(text)
 
 
 @pytest.mark.parametrize(
@@ -96,6 +109,8 @@ def test_service_is_refused_wherever_it_hides(text: str) -> None:
 def test_from_clauses_are_refused(text: str) -> None:
     with pytest.raises(ForbiddenQueryError, match="FROM"):
         check_query(text)
+    assert "datasetClause" in parseQuery(text)[1]
+    assert _keyword_outside_literals(text, "FROM")
 
 
 def test_keywords_in_comments_strings_and_names_are_not_refused(

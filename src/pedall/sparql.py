@@ -17,15 +17,17 @@ from __future__ import annotations
 import functools
 import io
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import pyoxigraph as ox
-from pyparsing import ParseBaseException
+from pyparsing import ParseBaseException, ParseResults
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from pedall.errors import ForbiddenQueryError, QuerySyntaxError
@@ -130,9 +132,9 @@ def _classify(text: str) -> QueryForm:
         raise ForbiddenQueryError(
             "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
         )
-    if any(
-        getattr(node, "name", None) == "ServiceGraphPattern" for node in _walk(tree)
-    ) or _keyword_outside_literals(text, "SERVICE"):
+    if "ServiceGraphPattern" in _parse_tree_names(tree) or _keyword_outside_literals(
+        text, "SERVICE"
+    ):
         raise ForbiddenQueryError(
             "SERVICE is refused: federated queries would make outbound requests"
         )
@@ -159,16 +161,19 @@ def _parses_as_update(text: str) -> bool:
     return True
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    """Every node of an rdflib SPARQL parse tree (CompValues, ParseResults, lists)."""
+def _parse_tree_names(node: Any) -> Iterator[str]:
+    """The names of every node of an rdflib SPARQL parse tree (``SelectQuery``,
+    ``ServiceGraphPattern`` ...), walking CompValues, ParseResults and lists."""
     stack = [node]
     while stack:
         current = stack.pop()
-        yield current
-        if isinstance(current, Mapping):
+        if isinstance(current, ParseResults):  # a MutableMapping too, but its items are here
+            stack.extend(current)
+        elif isinstance(current, CompValue):
+            yield current.name
             stack.extend(current.values())
-        elif isinstance(current, list) or hasattr(current, "as_list"):
-            stack.extend(list(current))
+        elif isinstance(current, list):
+            stack.extend(current)
 
 
 # Strings (long and short), IRIs and comments: keywords inside them are not keywords.
@@ -185,10 +190,27 @@ _LITERALS_AND_COMMENTS = re.compile(
 
 def _keyword_outside_literals(text: str, keyword: str) -> bool:
     """Whether ``keyword`` occurs as a keyword token (not a variable, prefixed name, string,
-    IRI or comment): the conservative cross-check of the parser."""
-    code = _LITERALS_AND_COMMENTS.sub(" ", text)
+    IRI or comment), with or without codepoint escapes applied: the conservative
+    cross-check of the parser, against engines that read the text differently."""
     pattern = rf"(?<![\w?$:.-]){keyword}(?![\w:.-])"
-    return re.search(pattern, code, flags=re.IGNORECASE) is not None
+    return any(
+        re.search(pattern, _LITERALS_AND_COMMENTS.sub(" ", variant), flags=re.IGNORECASE)
+        for variant in (text, _unescape_codepoints(text))
+    )
+
+
+_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _unescape_codepoints(text: str) -> str:
+    """``text`` with SPARQL's ``\\uXXXX`` and ``\\UXXXXXXXX`` escapes replaced, which the
+    grammar applies before parsing (and engines differ on where they honour them)."""
+
+    def character(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= sys.maxunicode else match.group(0)
+
+    return _CODEPOINT_ESCAPE.sub(character, text)
 
 
 def to_oxigraph(term: Node, blank_nodes: dict[BNode, ox.BlankNode]) -> Term:
