@@ -19,7 +19,9 @@ from pedall.fast_engine import FastEngine
 from pedall.knowledge import KnowledgeBase
 from pedall.patient_model import PatientModel
 from pedall.patient_rdf import RdfPatientFields, read_rdf
-from pedall.patients import ReadResult, read_csv
+from pedall.patients import PatientRecord, ReadResult, read_csv
+from pedall.reference_engine import ReferenceEngine
+from pedall.validation import DataQualityChecker, ValidationOutcome, data_quality_checker
 
 CSV_TYPES = ("text/csv", "application/csv")
 ENGINES = ("fast", "reference")
@@ -42,6 +44,14 @@ class Toolkit:
     @cached_property
     def fast_engine(self) -> FastEngine:
         return FastEngine.from_knowledge(self.kb, self.model)
+
+    @cached_property
+    def reference_engine(self) -> ReferenceEngine:
+        return ReferenceEngine.from_knowledge(self.kb, self.model)
+
+    @cached_property
+    def data_quality(self) -> DataQualityChecker:
+        return data_quality_checker(self.kb, self.model)
 
 
 _toolkits: weakref.WeakKeyDictionary[KnowledgeBase, Toolkit] = weakref.WeakKeyDictionary()
@@ -116,9 +126,66 @@ def classify_input(
     source: str = "<request>",
     engine: str = "fast",
 ) -> ClassifyOutcome:
-    """Read, check and classify patient input; rows with errors are reported, not classified."""
+    """Read, check and classify patient input; rows with errors (unreadable cells or
+    data-quality errors) are reported, not classified; warnings do not stop a row.
+
+    ``engine="reference"`` checks and classifies with pyshacl and owlrl (slow; a record with
+    too many missing fields for it is reported, not classified)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     read = read_input(kb, payload, media_type, source)
-    results = toolkit(kb).fast_engine.classify(read.records)
-    return ClassifyOutcome(results, read.issues)
+    tools = toolkit(kb)
+    accepted, issues = _checked(tools, read.records, engine)
+    if engine == "reference":
+        refused = tools.reference_engine.refusals(accepted)
+        issues += refused
+        refused_rows = {(i.source, i.line, i.patient_id) for i in refused}
+        accepted = [r for r in accepted if (r.source, r.line, r.patient_id) not in refused_rows]
+        results = tools.reference_engine.classify(accepted)
+    else:
+        results = tools.fast_engine.classify(accepted)
+    return ClassifyOutcome(results, _in_input_order(read.issues + issues))
+
+
+def validate_input(
+    kb: KnowledgeBase,
+    payload: bytes,
+    media_type: str,
+    *,
+    source: str = "<request>",
+    engine: str = "fast",
+) -> ValidationOutcome:
+    """Read patient input and check it against the data-quality shapes.
+
+    >>> outcome = validate_input(kb, b"patient_id,age_years\\nP1,-2\\n", "text/csv")
+    >>> outcome.conforms, outcome.issues[0].column
+    (False, 'age_years')
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+    read = read_input(kb, payload, media_type, source)
+    tools = toolkit(kb)
+    issues = tools.data_quality.check(read.records, engine)
+    return ValidationOutcome(
+        _in_input_order(read.issues + issues), read.records, tools.data_quality
+    )
+
+
+def _checked(
+    tools: Toolkit, records: list[PatientRecord], engine: str
+) -> tuple[list[PatientRecord], list[PatientIssue]]:
+    """The records without data-quality errors, and every data-quality issue."""
+    accepted: list[PatientRecord] = []
+    issues: list[PatientIssue] = []
+    for record, found in zip(
+        records, tools.data_quality.issues_by_record(records, engine), strict=True
+    ):
+        issues += found
+        if not any(issue.severity == "error" for issue in found):
+            accepted.append(record)
+    return accepted, issues
+
+
+def _in_input_order(issues: list[PatientIssue]) -> list[PatientIssue]:
+    """Issues by source and line (a stable sort: each row's issues keep their order)."""
+    return sorted(issues, key=lambda i: (i.source or "", i.line if i.line is not None else 0))

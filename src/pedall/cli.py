@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pedall import RESEARCH_NOTICE, __version__
-from pedall.api import ClassifyOutcome, classify_input, read_input
+from pedall.api import ClassifyOutcome, classify_input, read_input, toolkit, validate_input
 from pedall.canonical import canonicalize as canonicalize_files
 from pedall.classification import Classification
 from pedall.errors import DataFileError, InputFormatError, PatientIssue, QueryError
@@ -35,6 +35,7 @@ from pedall.queries import find_query, load_library
 from pedall.resources import DataFiles
 from pedall.schemes import read_schemes
 from pedall.sparql import QueryResult, build_store, compact_term, run_query, serialize_result
+from pedall.validation import ValidationOutcome
 
 data_root_option = click.option(
     "--data-root",
@@ -322,4 +323,66 @@ def classify(
     if output_format != "table":
         click.echo(RESEARCH_NOTICE, err=True)
     if any(issue.severity == "error" for issue in issues):
+        sys.exit(1)
+
+
+@main.command()
+@patient_files_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "ttl"]),
+    default="text",
+    show_default=True,
+    help="text for a person (patient, field, value, what is wrong); json; ttl: the standard "
+    "SHACL validation report graph (from pyshacl).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "reference"]),
+    default="fast",
+    show_default=True,
+    help="fast: the shapes compiled; reference: pyshacl with owlrl (slow, same issues).",
+)
+@patient_output_option
+@data_root_option
+def validate(
+    files: tuple[str, ...],
+    output_format: str,
+    engine: str,
+    output: Path | None,
+    data_root: Path | None,
+) -> None:
+    """Check the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
+    against the data-quality shapes: every problem with its row, field, value and reason.
+
+    Exit status 1 when any row or node had errors (warnings alone exit 0)."""
+    media_types = [patient_media_type(name) for name in files]
+    kb = KnowledgeBase(data_files(data_root))
+    issues: list[PatientIssue] = []
+    records: list[PatientRecord] = []
+    for name, media_type in zip(files, media_types, strict=True):
+        source = "<stdin>" if name == STDIN else name
+        try:
+            outcome = validate_input(
+                kb, read_patient_file(name), media_type, source=source, engine=engine
+            )
+        except InputFormatError as error:
+            issues.append(PatientIssue(error.line, None, None, str(error), None, source))
+            continue
+        except DataFileError as error:
+            raise click.ClickException(str(error)) from None
+        issues += outcome.issues
+        records += outcome.records
+    combined = ValidationOutcome(issues, records, toolkit(kb).data_quality)
+    if output_format == "text":
+        _emit(combined.as_text(), output)
+    elif output_format == "json":
+        document = combined.as_json()
+        document["notice"] = RESEARCH_NOTICE
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        _emit(combined.report_graph.serialize(format="turtle"), output)
+        click.echo(RESEARCH_NOTICE, err=True)
+    if not combined.conforms:
         sys.exit(1)
