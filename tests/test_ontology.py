@@ -3,6 +3,7 @@ of the figures and sections of the review."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from decimal import Decimal
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import OWL, RDF, Graph, URIRef
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, SKOS
 
 from pedall.knowledge import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL
@@ -197,3 +198,31 @@ def test_every_evidence_statement_cites_the_review(knowledge_base: KnowledgeBase
     statements = set(graph.subjects(RDF.type, PEDALL.EvidenceStatement))
     assert len(statements) > 100
     assert {s for s in statements if (s, DCTERMS.source, REVIEW) not in graph} == set()
+
+
+MAPPING_PATTERNS = [
+    r"^https://identifiers\.org/hgnc:\d+$",
+    r"^http://purl\.obolibrary\.org/obo/(CHEBI|MONDO|NCIT|ECO)_C?\d+$",
+]
+
+
+def test_mappings_are_well_formed_external_iris(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    mapped = [
+        str(target)
+        for predicate in (SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch)
+        for target in graph.objects(None, predicate)
+    ]
+    assert len(mapped) >= 30
+    assert [iri for iri in mapped if not any(re.match(p, iri) for p in MAPPING_PATTERNS)] == []
+
+
+def test_every_gene_of_a_fusion_maps_to_one_hgnc_id(knowledge_base: KnowledgeBase) -> None:
+    graph = knowledge_base.graph
+    for gene in graph.subjects(RDF.type, PEDALL.Gene):
+        hgnc = [
+            target
+            for target in graph.objects(gene, SKOS.exactMatch)
+            if str(target).startswith("https://identifiers.org/hgnc:")
+        ]
+        assert len(hgnc) <= 1, gene
