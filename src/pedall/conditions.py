@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import cast
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -126,15 +127,27 @@ class PathValues:
 
     @cached_property
     def fingerprint(self) -> object:
-        """What a condition can tell apart (computed once per object). Types are kept
-        because Python equates ``True`` with ``1`` and ``1`` with ``1.0``; SHACL does not."""
-        return (
+        """What a condition can tell apart, as a small number shared by equal facts
+        (computed once per object). Types are kept because Python equates ``True`` with
+        ``1`` and ``1`` with ``1.0``; SHACL does not."""
+        raw = (
             self.values,
             tuple(type(v) for v in self.values),
             self.maybe,
             tuple(type(v) for v in self.maybe),
             self.open,
         )
+        token = _FINGERPRINTS.get(raw)
+        if token is None:
+            if len(_FINGERPRINTS) >= _FINGERPRINT_LIMIT:
+                return raw  # never equal to a number: correct, only not shared
+            token = _FINGERPRINTS[raw] = len(_FINGERPRINTS)
+        return token
+
+
+# Fingerprints handed out so far (they are never reassigned, so they can key memos).
+_FINGERPRINTS: dict[tuple[object, ...], int] = {}
+_FINGERPRINT_LIMIT = 1_000_000
 
 
 EMPTY = PathValues()
@@ -505,17 +518,23 @@ def apply_rules(
             truth = _kleene_and(c.evaluate(derived) for c in rule.conditions)
         if truth is False:
             continue
-        known = derived.get(rule.predicate, EMPTY)
-        if any(same_value(v, rule.object) for v in known.values):
-            continue
-        if truth is True:
-            maybe = tuple(v for v in known.maybe if not same_value(v, rule.object))
-            derived[rule.predicate] = PathValues((*known.values, rule.object), maybe, known.open)
-        elif not any(same_value(v, rule.object) for v in known.maybe):
-            derived[rule.predicate] = PathValues(
-                known.values, (*known.maybe, rule.object), known.open
-            )
+        added = _derive(derived.get(rule.predicate, EMPTY), rule.object, truth)
+        if added is not None:
+            derived[rule.predicate] = added
     return derived
+
+
+def _derive(known: PathValues, value: Value, truth: Truth) -> PathValues | None:
+    """The predicate's facts once a rule whose condition is ``truth`` (True or None) adds
+    ``value``; None when they do not change."""
+    if any(same_value(v, value) for v in known.values):
+        return None
+    if truth is True:
+        maybe = tuple(v for v in known.maybe if not same_value(v, value))
+        return PathValues((*known.values, value), maybe, known.open)
+    if any(same_value(v, value) for v in known.maybe):
+        return None
+    return PathValues(known.values, (*known.maybe, value), known.open)
 
 
 def rule_dependencies(rules: list[TripleRule]) -> dict[str, set[str]]:
@@ -538,22 +557,24 @@ def rule_dependencies(rules: list[TripleRule]) -> dict[str, set[str]]:
     return resolved
 
 
-def _fingerprint(facts: Facts, path: str) -> object:
-    known = facts.get(path)
-    return None if known is None else known.fingerprint
+_UNKNOWN = object()
 
 
 @dataclass
 class RuleRunner:
     """Applies the rules like ``apply_rules``, remembering each rule's condition truth by
-    the facts its conditions read: a condition reads only its own paths, so equal facts on
-    those paths give the same truth. With values reduced to one per threshold region, the
-    memo stays as small as the regions the shapes cut, whatever the cohort's size."""
+    the facts its conditions read (a condition reads only its own paths, so equal facts
+    there give the same truth), and what each rule adds to the facts it finds. With values
+    reduced to one per threshold region, both memos stay as small as the regions the
+    shapes cut, whatever the size of the cohort."""
 
     rules: list[TripleRule]
     limit: int = 200_000
     _reads: list[tuple[str, ...]] = field(init=False)
     _truths: dict[tuple[object, ...], Truth] = field(init=False, default_factory=dict)
+    _added: dict[tuple[int, Truth, object], PathValues | None] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._reads = [
@@ -562,14 +583,29 @@ class RuleRunner:
 
     def apply(self, facts: Facts) -> dict[str, PathValues]:
         """Facts plus what the rules derive (the same as ``apply_rules``)."""
-        return apply_rules(self.rules, facts, self._condition_truth)
-
-    def _condition_truth(self, index: int, facts: Facts) -> Truth:
-        key = (index, *(_fingerprint(facts, p) for p in self._reads[index]))
-        if key in self._truths:
-            return self._truths[key]
-        truth = _kleene_and(c.evaluate(facts) for c in self.rules[index].conditions)
-        if len(self._truths) >= self.limit:  # raw, unreduced values: keep memory bounded
-            self._truths.clear()
-        self._truths[key] = truth
-        return truth
+        if len(self._truths) >= self.limit or len(self._added) >= self.limit:
+            self._truths.clear()  # raw, unreduced values: keep memory bounded
+            self._added.clear()
+        derived = dict(facts)
+        truths, added, get = self._truths, self._added, derived.get
+        for index, reads in enumerate(self._reads):
+            key = (index, *[None if (k := get(p)) is None else k.fingerprint for p in reads])
+            cached = truths.get(key, _UNKNOWN)
+            if cached is _UNKNOWN:
+                rule = self.rules[index]
+                truth = truths[key] = _kleene_and(c.evaluate(derived) for c in rule.conditions)
+            else:
+                truth = cast(Truth, cached)
+            if truth is False:
+                continue
+            predicate = self.rules[index].predicate
+            known = derived.get(predicate, EMPTY)
+            step = (index, truth, known.fingerprint)
+            found = added.get(step, _UNKNOWN)
+            if found is _UNKNOWN:
+                result = added[step] = _derive(known, self.rules[index].object, truth)
+            else:
+                result = cast(PathValues | None, found)
+            if result is not None:
+                derived[predicate] = result
+        return derived
