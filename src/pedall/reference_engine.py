@@ -50,6 +50,7 @@ from pedall.schemes import Scheme, read_schemes
 COMPLETION_CAP = 20_000
 BATCH_COMPLETIONS = 1_000
 COMPLETION_NODE = "urn:pedall:completion:"
+CompletionResult = tuple[dict[str, CellValue], set[str]]  # a completion, the criteria it meets
 
 
 def check_rule_order(shapes: Graph) -> None:
@@ -160,17 +161,29 @@ class ReferenceEngine:
     def classify(self, records: Iterable[PatientRecord]) -> list[Classification]:
         """Classify every record; PatientDataError (naming each) if a record is over the cap."""
         batch = list(records)
-        refused = self.refusals(batch)
-        if refused:
-            raise PatientDataError(refused)
-        met: list[list[tuple[dict[str, CellValue], set[str]]]] = [[] for _ in batch]
-        for chunk in self._chunks(batch):
-            for completion, criteria in zip(chunk, self._run(chunk, batch), strict=True):
-                met[completion.record].append((completion.values, criteria))
+        return self.summarize(batch, self.completion_criteria(batch))
+
+    def summarize(
+        self, records: list[PatientRecord], met: list[list[CompletionResult]]
+    ) -> list[Classification]:
+        """Each record's classification from what its completions meet (as the fast engine
+        defines possible groups, missing fields, criteria and NCI/Rome)."""
         return [
             Classification(r.patient_id, self._outcome(r, met[i]), r.line, r.source, r.extra)
-            for i, r in enumerate(batch)
+            for i, r in enumerate(records)
         ]
+
+    def completion_criteria(self, records: list[PatientRecord]) -> list[list[CompletionResult]]:
+        """For each record, each completion of its missing fields with the criteria that
+        pyshacl derives for it; PatientDataError if a record is over the cap."""
+        refused = self.refusals(records)
+        if refused:
+            raise PatientDataError(refused)
+        met: list[list[CompletionResult]] = [[] for _ in records]
+        for chunk in self._chunks(records):
+            for completion, criteria in zip(chunk, self._run(chunk, records), strict=True):
+                met[completion.record].append((completion.values, criteria))
+        return met
 
     def _chunks(self, records: list[PatientRecord]) -> Iterator[list[_Completion]]:
         chunk: list[_Completion] = []
@@ -201,9 +214,7 @@ class ReferenceEngine:
         )
         return [{str(c) for c in data.objects(node, PEDALL.meetsCriterion)} for node in nodes]
 
-    def _outcome(
-        self, record: PatientRecord, met: list[tuple[dict[str, CellValue], set[str]]]
-    ) -> Outcome:
+    def _outcome(self, record: PatientRecord, met: list[CompletionResult]) -> Outcome:
         risk = self.schemes[RISK_SCHEME]
         nci = self.schemes[NCI_SCHEME]
         groups_of = [risk.assign_met(criteria) for _, criteria in met]
