@@ -169,3 +169,25 @@ def test_graph_statistics_count_terms_by_kind(
     }
     assert statistics.risk_criteria == 2  # the AgeCriterion one by inference
     assert statistics.evidence_statements == 1
+
+
+def test_jsonld_is_compact_and_keeps_every_triple(
+    make_graph: Callable[[str], Graph], parse_rdf: ParseRdf, same_triples: SameTriples
+) -> None:
+    graph = make_graph(
+        """
+        @prefix pedall: <https://w3id.org/pedall/> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        pedall:x a pedall:Lesion , _:restriction ; rdfs:label "x"@en ;
+            pedall:karyotype "t(1;19)" ; pedall:rank 2 ; pedall:list ( pedall:a pedall:b ) .
+        _:restriction a pedall:Restriction .
+        """
+    )
+    body = serialize_graph(graph, "jsonld")
+    assert same_triples(parse_rdf(body, pyoxigraph.RdfFormat.JSON_LD), graph)
+    (node,) = [node for node in json.loads(body)["@graph"] if node["@id"] == "pedall:x"]
+    assert node["@type"] == ["pedall:Lesion"]
+    assert node["rdf:type"][0]["@id"].startswith("_:")  # blank node types stay rdf:type
+    assert node["pedall:karyotype"] == ["t(1;19)"]
+    assert node["rdfs:label"] == [{"@language": "en", "@value": "x"}]
+    assert node["pedall:rank"] == [{"@type": "xsd:integer", "@value": "2"}]

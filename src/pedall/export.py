@@ -96,33 +96,48 @@ def serialize_graph(graph: Graph, format_name: str) -> bytes:
 
 def compact_jsonld(graph: Graph) -> dict[str, Any]:
     """``graph`` as a JSON-LD document: one node object per subject, IRIs written as compact
-    IRIs of ``jsonld_context()``.
+    IRIs of ``jsonld_context()``, ``rdf:type`` as ``@type`` and plain strings as strings.
 
     pyoxigraph writes the triples as expanded JSON-LD, which keeps every triple (rdflib's
     JSON-LD writer folds RDF lists into ``@list`` and drops other triples about list nodes,
-    which OWL RL closures have); this only shortens the IRIs and merges nodes.
+    which OWL RL closures have); this only shortens what it wrote and merges nodes.
     """
     context = jsonld_context()
     expanded = json.loads(
         ox.serialize(oxigraph_triples(graph), format=ox.RdfFormat.JSON_LD) or b"[]"
     )
-    nodes: dict[str, dict[str, Any]] = {}
+    nodes: dict[str, dict[str, list[Any]]] = {}
     for node in expanded:
-        merged = nodes.setdefault(node["@id"], {"@id": _compact_iri(node["@id"], context)})
+        properties = nodes.setdefault(node["@id"], {})
         for key, values in node.items():
-            if key != "@id":
-                merged.setdefault(_compact_iri(key, context), []).extend(
+            if key == "@id":
+                continue
+            if key == str(RDF.type):
+                # JSON-LD 1.1 deprecates blank nodes as @type: those stay rdf:type values.
+                named = [value for value in values if not value["@id"].startswith("_:")]
+                properties.setdefault("@type", []).extend(
+                    _compact_iri(value["@id"], context) for value in named
+                )
+                values = [value for value in values if value not in named]
+            if values:
+                properties.setdefault(_compact_iri(key, context), []).extend(
                     _compact_value(value, context) for value in values
                 )
-    return {"@context": context, "@graph": [nodes[key] for key in sorted(nodes)]}
+    graph_nodes = [
+        {"@id": _compact_iri(node_id, context), **dict(sorted(nodes[node_id].items()))}
+        for node_id in sorted(nodes)
+    ]
+    return {"@context": context, "@graph": graph_nodes}
 
 
-def _compact_value(value: dict[str, str], context: dict[str, str]) -> dict[str, str]:
+def _compact_value(value: dict[str, str], context: dict[str, str]) -> str | dict[str, str]:
     if "@id" in value:
         return {"@id": _compact_iri(value["@id"], context)}
     if "@type" in value:
         return {**value, "@type": _compact_iri(value["@type"], context)}
-    return value
+    if "@language" in value:
+        return value
+    return value["@value"]
 
 
 def _compact_iri(iri: str, context: dict[str, str]) -> str:
