@@ -6,7 +6,11 @@
      |    +-- UnknownQueryError (LookupError) no library query of that name
      |    +-- QuerySyntaxError               the SPARQL text does not parse
      |    +-- ForbiddenQueryError            an update, SERVICE, FROM ... refused by policy
+     |    |    +-- ReadOnlyError              an update sent to the read-only service
      |    +-- QueryTimeoutError (TimeoutError) over the time limit
+     |    +-- NotAcceptableError             no format the client accepts fits the result
+     +-- QueryWorkerError (RuntimeError)     a query worker process died or did not start
+     +-- RequestTooLargeError (ValueError)   a request body over the service's limit
      +-- PatientDataError (ValueError)       one located problem in patient input
      +-- InputFormatError (ValueError)       a whole input file cannot be read
 
@@ -44,6 +48,22 @@ class ForbiddenQueryError(QueryError):
 
 class QueryTimeoutError(QueryError, TimeoutError):
     """The query ran over its time limit and was stopped."""
+
+
+class ReadOnlyError(ForbiddenQueryError):
+    """An update sent to the read-only service (HTTP 403, unlike other refusals)."""
+
+
+class NotAcceptableError(QueryError):
+    """No format the client accepts can carry this kind of result (HTTP 406)."""
+
+
+class QueryWorkerError(PedallError, RuntimeError):
+    """A query worker process died or could not load the graph."""
+
+
+class RequestTooLargeError(PedallError, ValueError):
+    """A request body over the service's size limit (HTTP 413)."""
 
 
 class InputFormatError(PedallError, ValueError):

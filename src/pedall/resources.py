@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 DATA_KINDS = ("ontology", "shapes", "queries")
@@ -34,6 +35,11 @@ def _installed_root() -> Path:
 
 def _checkout_root() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+def package_folder(name: str) -> Path:
+    """A folder shipped inside the ``pedall`` package (``templates``, ``static``)."""
+    return Path(str(files("pedall").joinpath(name)))
 
 
 def default_root() -> Path:

@@ -1,0 +1,39 @@
+"""The settings of the HTTP service, fixed when the service is built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How ``pedall serve`` runs.
+
+    ``query_timeout`` bounds every SPARQL query in seconds (the worker running it is
+    killed and replaced when it is over); ``workers`` is the number of query worker
+    processes, so that many queries run at once; ``max_body_bytes`` bounds every request
+    body; ``read_only`` is the only mode there is so far: updates are refused with 403.
+    ``data_root`` points at a copy of the data files (default: the installed ones).
+
+    >>> ServiceSettings(port=8080).host
+    '127.0.0.1'
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    query_timeout: float = 10.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    workers: int = 2
+    read_only: bool = True
+    data_root: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.query_timeout <= 0:
+            raise ValueError("query_timeout must be positive")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
+        if not self.read_only:
+            raise ValueError("only a read-only service is supported; updates are refused")

@@ -1,0 +1,279 @@
+"""What a term of the pedall namespace shows: its RDF description (the concise bounded
+description: the triples about it, following blank nodes such as OWL restrictions and
+lists) and its page (labels, definition, mappings, evidence, links to and from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.term import Node
+
+from pedall.namespaces import PEDALL, PREFIXES
+
+MAPPING_PREDICATES = (
+    SKOS.exactMatch,
+    SKOS.closeMatch,
+    SKOS.broadMatch,
+    SKOS.narrowMatch,
+    SKOS.relatedMatch,
+    OWL.equivalentClass,
+    OWL.sameAs,
+    RDFS.seeAlso,
+)
+LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel)
+SHOWN_APART = {
+    RDF.type,
+    SKOS.definition,
+    DCTERMS.source,
+    PEDALL.section,
+    *LABEL_PREDICATES,
+    *MAPPING_PREDICATES,
+}
+MAX_INCOMING_LINKS = 200
+
+
+def ordered(nodes: Iterable[Node]) -> list[Node]:
+    """Nodes in a stable order (by their text), for pages that read the same every time."""
+    return sorted(nodes, key=str)
+
+
+def term_iri(local_name: str) -> URIRef:
+    """The IRI of the pedall term called ``local_name``."""
+    return PEDALL[local_name]
+
+
+def local_name(iri: Node) -> str | None:
+    """The local name of a pedall IRI (what follows ``/id/``), or None for other nodes."""
+    if isinstance(iri, URIRef) and str(iri).startswith(str(PEDALL)):
+        return str(iri)[len(str(PEDALL)) :] or None
+    return None
+
+
+def compact(node: Node) -> str:
+    """A CURIE for an IRI where a prefix fits, else the IRI; literals as their text."""
+    if isinstance(node, URIRef):
+        text = str(node)
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
+            if text.startswith(namespace) and len(text) > len(namespace):
+                return f"{prefix}:{text[len(namespace) :]}"
+        return text
+    return str(node)
+
+
+def concise_description(graph: Graph, subject: Node) -> Graph:
+    """The triples about ``subject`` in ``graph``, following blank-node objects."""
+    description = Graph()
+    for prefix, namespace in PREFIXES.items():
+        description.bind(prefix, namespace, override=True)
+    pending, seen = [subject], set()
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for _, predicate, obj in graph.triples((node, None, None)):
+            if isinstance(node, Literal) or not isinstance(predicate, URIRef):
+                continue
+            description.add((node, predicate, obj))
+            if isinstance(obj, BNode):
+                pending.append(obj)
+    return description
+
+
+@dataclass(frozen=True)
+class Link:
+    """A node as shown on a page: its text, and where it links (None for a literal)."""
+
+    text: str
+    href: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class TermPage:
+    """What the page of one term shows."""
+
+    iri: str
+    curie: str
+    title: str
+    labels: list[tuple[str, str]] = field(default_factory=list)
+    definitions: list[str] = field(default_factory=list)
+    types: list[Link] = field(default_factory=list)
+    inferred_types: list[Link] = field(default_factory=list)
+    mappings: list[tuple[str, Link]] = field(default_factory=list)
+    sources: list[Link] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    properties: list[tuple[Link, list[Link]]] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    incoming: list[tuple[Link, Link]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    """A statement or figure about the term, with its text, source and section."""
+
+    link: Link
+    text: str
+    sources: list[Link]
+    sections: list[str]
+
+
+class TermViews:
+    """Builds term pages and descriptions from the asserted graph, the shapes and the
+    inferred closure of one knowledge base."""
+
+    def __init__(self, asserted: Graph, shapes: Graph, inferred: Graph) -> None:
+        self.asserted = asserted + shapes
+        self.inferred = inferred
+
+    def knows(self, iri: URIRef) -> bool:
+        """Whether ``iri`` is a term of the graph (it has triples about it)."""
+        return (iri, None, None) in self.asserted
+
+    def description(self, iri: URIRef, *, inferred: bool) -> Graph:
+        """The concise bounded description of ``iri``, with inferred triples if asked."""
+        graph = self.asserted
+        if inferred:
+            graph = self.asserted + self.inferred
+        return concise_description(graph, iri)
+
+    def link(self, node: Node) -> Link:
+        """How a node appears on a page: a term by its label, an IRI as a link, a blank node
+        spelled out, a literal as text."""
+        if isinstance(node, Literal):
+            return Link(str(node))
+        if isinstance(node, BNode):
+            return Link(self.spell_out(node))
+        name = local_name(node)
+        label = self.label(node)
+        if name is not None:
+            return Link(label or compact(node), f"/id/{name}", str(node))
+        return Link(label or compact(node), str(node), str(node))
+
+    def label(self, node: Node) -> str | None:
+        """The English (or any) label of a node, if it has one."""
+        labels = list(self.asserted.objects(node, RDFS.label))
+        english = [label for label in labels if getattr(label, "language", None) in ("en", None)]
+        chosen = english or labels
+        return str(chosen[0]) if chosen else None
+
+    def spell_out(self, node: BNode, depth: int = 0) -> str:
+        """A blank node (an OWL restriction, a list) as one line of text."""
+        if depth > 3:
+            return "[...]"
+        items = list(self.asserted.items(node)) if (node, RDF.first, None) in self.asserted else []
+        if items:
+            return "(" + ", ".join(self._text(item, depth) for item in items) + ")"
+        parts = [
+            f"{compact(predicate)} {self._text(obj, depth)}"
+            for predicate, obj in sorted(self.asserted.predicate_objects(node), key=str)
+        ]
+        return "[" + "; ".join(parts) + "]"
+
+    def _text(self, node: Node, depth: int) -> str:
+        if isinstance(node, BNode):
+            return self.spell_out(node, depth + 1)
+        if isinstance(node, Literal):
+            return str(node)
+        return self.label(node) or compact(node)
+
+    def page(self, iri: URIRef) -> TermPage:
+        """Everything the term page of ``iri`` shows."""
+        graph = self.asserted
+        page = TermPage(iri=str(iri), curie=compact(iri), title=self.label(iri) or compact(iri))
+        page.labels = [
+            (compact(predicate), str(value))
+            for predicate in LABEL_PREDICATES
+            for value in ordered(graph.objects(iri, predicate))
+        ]
+        page.definitions = [str(value) for value in graph.objects(iri, SKOS.definition)]
+        asserted_types = set(graph.objects(iri, RDF.type)) | set(
+            graph.objects(iri, RDFS.subClassOf)
+        )
+        page.types = [
+            self.link(node) for node in ordered(asserted_types) if not isinstance(node, BNode)
+        ]
+        page.inferred_types = [
+            self.link(node)
+            for node in ordered(self._inferred_types(iri) - asserted_types)
+            if isinstance(node, URIRef) and node not in (iri, OWL.Thing, OWL.NamedIndividual)
+        ]
+        page.mappings = [
+            (compact(predicate), self.link(value))
+            for predicate in MAPPING_PREDICATES
+            for value in ordered(graph.objects(iri, predicate))
+            if not isinstance(value, BNode)
+        ]
+        page.sources = [self.link(value) for value in ordered(graph.objects(iri, DCTERMS.source))]
+        page.sections = [str(value) for value in ordered(graph.objects(iri, PEDALL.section))]
+        page.properties = [
+            (self.link(predicate), [self.link(value) for value in ordered(values)])
+            for predicate, values in self._grouped(iri)
+        ]
+        page.evidence = [self._evidence(subject) for subject in ordered(self._about(iri))]
+        page.incoming = [
+            (self.link(subject), self.link(predicate))
+            for subject, predicate in sorted(graph.subject_predicates(iri), key=str)
+            if isinstance(subject, URIRef) and predicate != PEDALL.about
+        ][:MAX_INCOMING_LINKS]
+        return page
+
+    def _inferred_types(self, iri: URIRef) -> set[Node]:
+        return set(self.inferred.objects(iri, RDF.type)) | set(
+            self.inferred.objects(iri, RDFS.subClassOf)
+        )
+
+    def _grouped(self, iri: URIRef) -> Iterator[tuple[Node, list[Node]]]:
+        predicates = ordered(set(self.asserted.predicates(iri)) - SHOWN_APART - {RDFS.subClassOf})
+        for predicate in predicates:
+            yield predicate, list(self.asserted.objects(iri, predicate))
+
+    def _about(self, iri: URIRef) -> set[Node]:
+        """Statements and figures about ``iri``, directly or through a statement's figure."""
+        about = set(self.asserted.subjects(PEDALL.about, iri))
+        for statement in list(about):
+            about.update(self.asserted.objects(statement, PEDALL.hasFigure))
+        return about
+
+    def _evidence(self, subject: Node) -> EvidenceItem:
+        graph = self.asserted
+        stated = graph.value(subject, PEDALL.statement) or graph.value(subject, SKOS.definition)
+        text = str(stated) if stated is not None else ""
+        if not text and isinstance(subject, BNode):
+            text = self.spell_out(subject)
+        figure = graph.value(subject, PEDALL.value)
+        if figure is not None:
+            unit = graph.value(subject, PEDALL.unit)
+            years = graph.value(subject, PEDALL.timepointYears)
+            plus_minus = graph.value(subject, PEDALL.plusMinus)
+            measure = graph.value(subject, PEDALL.measure)
+            parts = [self.label(measure) or "" if measure is not None else "", str(figure)]
+            if plus_minus is not None:
+                parts.append(f"+/- {plus_minus}")
+            if unit is not None:
+                parts.append(str(unit))
+            if years is not None:
+                parts.append(f"at {years} years")
+            text = " ".join(part for part in parts if part) + (f". {text}" if text else "")
+        return EvidenceItem(
+            link=self.link(subject),
+            text=text,
+            sources=[self.link(value) for value in ordered(graph.objects(subject, DCTERMS.source))],
+            sections=[str(value) for value in ordered(graph.objects(subject, PEDALL.section))],
+        )
+
+    def index(self) -> list[tuple[str, list[Link]]]:
+        """Every term of the namespace, grouped under the label of its first asserted type."""
+        groups: dict[str, list[Link]] = {}
+        subjects = {node for node in self.asserted.subjects() if local_name(node) is not None}
+        for subject in ordered(subjects):
+            kinds = sorted(
+                self.label(kind) or compact(kind)
+                for kind in self.asserted.objects(subject, RDF.type)
+                if kind != OWL.NamedIndividual
+            )
+            groups.setdefault(kinds[0] if kinds else "other", []).append(self.link(subject))
+        return sorted(groups.items())
