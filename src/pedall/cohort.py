@@ -48,12 +48,14 @@ Row = tuple[int, list[str]]
 
 @dataclass(frozen=True)
 class RowOutcome:
-    """What a worker sends back for one row: its issues, the id to check for duplicates,
-    and the rendered result (None when the row gave no record)."""
+    """What a worker sends back for one row: the reader's issues, the id to check for
+    duplicates, the data-quality issues of its record, and the rendered result (None when
+    the row gave no record, or its record has data-quality errors)."""
 
     line: int
     checked_id: str | None
     issues: list[PatientIssue]
+    quality: list[PatientIssue]
     rendered: str | None
 
 
@@ -130,13 +132,25 @@ class BatchWorker:
     def run(self, batch: Batch) -> list[RowOutcome]:
         reader = RowReader(batch.header, self.toolkit.model, batch.source)
         reads = [reader.read(line, row) for line, row in batch.rows]
-        accepted = [r.record for r in reads if r.accepted and r.record is not None]
-        rendered: dict[int, str] = {}
+        records = [r.record for r in reads if r.accepted and r.record is not None]
+        quality: dict[int | None, list[PatientIssue]] = {}
+        accepted = []
+        for record, found in zip(
+            records, self.toolkit.data_quality.issues_by_record(records), strict=True
+        ):
+            quality[record.line] = found
+            if not any(issue.severity == "error" for issue in found):
+                accepted.append(record)
+        rendered: dict[int | None, str] = {}
         if batch.render != "none":
             for result in self.toolkit.fast_engine.classify(accepted):
-                assert result.line is not None
                 rendered[result.line] = self._render(result, batch)
-        return [RowOutcome(r.line, r.checked_id, r.issues, rendered.get(r.line)) for r in reads]
+        return [
+            RowOutcome(
+                r.line, r.checked_id, r.issues, quality.get(r.line, []), rendered.get(r.line)
+            )
+            for r in reads
+        ]
 
     def _render(self, result: Classification, batch: Batch) -> str:
         if batch.render == "json":
@@ -338,8 +352,11 @@ class CohortRunner:
                             RowRead(row.line, None, row.issues, row.checked_id)
                         )
                         summary.rows += 1
-                        summary.issues += issues
-                        if row.rendered is not None and not issues:
+                        if issues:  # the reader's: the row gave no record
+                            summary.issues += issues
+                            continue
+                        summary.issues += row.quality
+                        if row.rendered is not None:
                             writer.write(row.rendered)
                             summary.classified += 1
                     advance(len(outcomes))
