@@ -217,7 +217,7 @@ def test_mappings_are_well_formed_external_iris(knowledge_base: KnowledgeBase) -
     assert [iri for iri in mapped if not any(re.match(p, iri) for p in MAPPING_PATTERNS)] == []
 
 
-def test_every_gene_of_a_fusion_maps_to_one_hgnc_id(knowledge_base: KnowledgeBase) -> None:
+def test_no_gene_maps_to_two_hgnc_ids(knowledge_base: KnowledgeBase) -> None:
     graph = knowledge_base.graph
     for gene in graph.subjects(RDF.type, PEDALL.Gene):
         hgnc = [
@@ -226,3 +226,25 @@ def test_every_gene_of_a_fusion_maps_to_one_hgnc_id(knowledge_base: KnowledgeBas
             if str(target).startswith("https://identifiers.org/hgnc:")
         ]
         assert len(hgnc) <= 1, gene
+
+
+def test_every_risk_criterion_has_supporting_evidence(knowledge_base: KnowledgeBase) -> None:
+    inferred = knowledge_base.inferred
+    unsupported = {
+        criterion
+        for criterion in inferred.subjects(RDF.type, PEDALL.RiskCriterion)
+        if not any(
+            (evidence, RDF.type, PEDALL.EvidenceStatement) in inferred
+            for evidence in inferred.objects(criterion, PEDALL.hasEvidence)
+        )
+    }
+    assert unsupported == set()
+
+
+def test_targeted_drugs_are_indicated_for_a_subgroup_and_dosed(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    graph = knowledge_base.graph
+    assert "340 mg/m2/day" in str(graph.value(PEDALL.imatinib, PEDALL.dose))
+    for drug in (PEDALL.imatinib, PEDALL.dasatinib):
+        assert (drug, PEDALL.indicatedFor, PEDALL["subgroup-Ph-positive"]) in graph
