@@ -167,6 +167,8 @@ def test_risk_group_criteria(inferred_store: pyoxigraph.Store) -> None:
     )
     assert {row["riskCode"] for row in cmcp} == {"low", "standard", "high", "very-high"}
     assert sum(row["riskCode"] == "very-high" for row in cmcp) == 7  # Table 1 lists seven
+    assert "BCR-ABL1" in bcr_abl1["evidence"]
+    assert sum("evidence" in row for row in rows) > len(rows) / 2
     assert all(row["source"] == REVIEW for row in rows)
 
 
