@@ -346,6 +346,26 @@ def test_outcome_figures(inferred_store: pyoxigraph.Store) -> None:
     assert all(row["source"] and row["measure"] for row in rows)
 
 
+def test_immunophenotype_markers_of_etp_all(inferred_store: pyoxigraph.Store) -> None:
+    rows = answer(inferred_store, "immunophenotype-markers")
+    etp = {
+        (row["expression"], row["markerLabel"])
+        for row in rows
+        if row["phenotype"] == PEDALL + "ETP-ALL"
+    }
+    assert {("negative", "CD1a"), ("negative", "CD8"), ("weak", "CD5")} <= etp
+    assert any(expression == "positive" for expression, _ in etp)
+
+
+def test_treatment_failure_modes(inferred_store: pyoxigraph.Store) -> None:
+    rows = answer(inferred_store, "treatment-failure-modes")
+    by_failure = {row["failure"].removeprefix(PEDALL): row for row in rows}
+    cd19_loss = by_failure["failure-cd19-loss"]
+    assert "CD19 CAR T cells" in cd19_loss["affects"]
+    assert "CD123" in cd19_loss["countermeasures"]
+    assert "imatinib" in by_failure["failure-kinase-domain-mutation"]["affects"]
+
+
 REVIEW_SECTIONS = [
     "Introduction",
     "Prognostic factors, 1. Age and WBC count",
