@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -47,3 +48,9 @@ def test_the_wheel_ships_every_data_folder_where_resources_looks() -> None:
     shipped = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert shipped == {kind: f"pedall/data/{kind}" for kind in DATA_KINDS}
     assert all((CHECKOUT / kind).is_dir() for kind in shipped)
+
+
+def test_queries_readme_lists_every_query() -> None:
+    readme = (FILES.folder("queries") / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, flags=re.MULTILINE))
+    assert listed == {path.stem for path in FILES.query_files()}
