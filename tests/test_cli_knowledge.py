@@ -85,6 +85,14 @@ def test_query_a_file_of_ones_own(run: Callable[..., Result], tmp_path: Path) ->
     assert "imatinib: yes" in result.stdout
 
 
+def test_table_cells_are_not_read_as_markup(run: Callable[..., Result], tmp_path: Path) -> None:
+    path = tmp_path / "markup.rq"
+    path.write_text('SELECT ?text WHERE { BIND("[red]alarm[/red]" AS ?text) }', encoding="utf-8")
+    result = run("query", str(path))
+    assert result.exit_code == 0, result.output
+    assert "[red]alarm[/red]" in result.stdout
+
+
 def test_query_a_construct_file(
     run: Callable[..., Result], tmp_path: Path, parse_rdf: ParseRdf
 ) -> None:

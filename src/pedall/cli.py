@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pedall import RESEARCH_NOTICE, __version__
 from pedall.api import ClassifyOutcome, classify_input, read_input, toolkit, validate_input
@@ -34,7 +35,14 @@ from pedall.patients import PatientRecord
 from pedall.queries import find_query, load_library
 from pedall.resources import DataFiles
 from pedall.schemes import read_schemes
-from pedall.sparql import QueryResult, build_store, compact_term, run_query, serialize_result
+from pedall.sparql import (
+    QueryResult,
+    Term,
+    build_store,
+    compact_term,
+    run_query,
+    serialize_result,
+)
 from pedall.validation import ValidationOutcome
 
 data_root_option = click.option(
@@ -122,15 +130,18 @@ def _print_library(files: DataFiles) -> None:
 def _print_result_table(result: QueryResult, title: str) -> None:
     console = Console()
     if result.boolean is not None:
-        console.print(f"{title}: {'yes' if result.boolean else 'no'}")
+        console.print(Text(f"{title}: {'yes' if result.boolean else 'no'}"))
     else:
-        columns = result.variables or ("subject", "predicate", "object")
-        rows = result.rows or tuple(
-            (triple.subject, triple.predicate, triple.object) for triple in result.triples
-        )
-        table = Table(*columns, title=title, caption=f"{len(rows)} rows")
-        for row in rows:
-            table.add_row(*(compact_term(term) for term in row))
+        if result.form.returns_graph:
+            columns: tuple[str, ...] = ("subject", "predicate", "object")
+            rows: tuple[tuple[Term | None, ...], ...] = tuple(
+                (triple.subject, triple.predicate, triple.object) for triple in result.triples
+            )
+        else:
+            columns, rows = result.variables, result.rows
+        table = Table(*columns, title=Text(title), caption=f"{len(rows)} rows")
+        for row in rows:  # Text: values are shown as they are, never read as rich markup
+            table.add_row(*(Text(compact_term(term)) for term in row))
         console.print(table)
     console.print(RESEARCH_NOTICE, style="italic")
 

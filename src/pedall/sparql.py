@@ -30,7 +30,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from pedall.errors import ForbiddenQueryError, QuerySyntaxError
+from pedall.errors import ForbiddenQueryError, QuerySyntaxError, ReadOnlyError
 from pedall.namespaces import PREFIXES
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -98,8 +98,9 @@ class QueryPolicy:
     def check(self, text: str) -> ParsedQuery:
         """Parse ``text`` and classify it, or raise why it cannot run.
 
-        Raises ``ForbiddenQueryError`` for an update, ``SERVICE``, ``FROM``/``FROM NAMED``
-        or a text over ``max_length``; ``QuerySyntaxError`` with the parser's message when
+        Raises ``ReadOnlyError`` (a ``ForbiddenQueryError``) for an update,
+        ``ForbiddenQueryError`` for ``SERVICE``, ``FROM``/``FROM NAMED`` or a text over
+        ``max_length``; ``QuerySyntaxError`` with the parser's message when
         the text is not a SPARQL query.
         """
         if len(text) > self.max_length:
@@ -121,7 +122,7 @@ def _classify(text: str) -> QueryForm:
         tree = parseQuery(text)
     except ParseBaseException as query_error:
         if _parses_as_update(text):
-            raise ForbiddenQueryError(
+            raise ReadOnlyError(
                 "SPARQL Update is refused: the knowledge graph is read-only"
             ) from None
         raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
