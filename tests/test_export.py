@@ -22,6 +22,7 @@ from pedall.export import (
 )
 from pedall.knowledge import KnowledgeBase
 from pedall.namespaces import PREFIXES
+from pedall.sparql import GRAPH_MEDIA_TYPES
 
 OXIGRAPH_FORMATS = {
     "ttl": pyoxigraph.RdfFormat.TURTLE,
@@ -191,3 +192,11 @@ def test_jsonld_is_compact_and_keeps_every_triple(
     assert node["pedall:karyotype"] == ["t(1;19)"]
     assert node["rdfs:label"] == [{"@language": "en", "@value": "x"}]
     assert node["pedall:rank"] == [{"@type": "xsd:integer", "@value": "2"}]
+
+
+def test_export_formats_table() -> None:
+    assert all(name == export_format.name for name, export_format in EXPORT_FORMATS.items())
+    assert {export_format.media_type for export_format in EXPORT_FORMATS.values()} <= set(
+        GRAPH_MEDIA_TYPES
+    )
+    assert len({export_format.suffix for export_format in EXPORT_FORMATS.values()}) == 4

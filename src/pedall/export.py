@@ -33,20 +33,21 @@ _GEN_DELIMS = frozenset(":/?#[]@")
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """One linked-data format: its short name, media type, file suffix and rdflib plugin."""
+    """One linked-data format: its short name, media type and file suffix."""
 
     name: str
     media_type: str
     suffix: str
-    rdflib_format: str
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
-    "ttl": ExportFormat("ttl", "text/turtle", ".ttl", "turtle"),
-    "jsonld": ExportFormat("jsonld", "application/ld+json", ".jsonld", "json-ld"),
-    "nt": ExportFormat("nt", "application/n-triples", ".nt", "nt"),
-    "xml": ExportFormat("xml", "application/rdf+xml", ".rdf", "xml"),
+    "ttl": ExportFormat("ttl", "text/turtle", ".ttl"),
+    "jsonld": ExportFormat("jsonld", "application/ld+json", ".jsonld"),
+    "nt": ExportFormat("nt", "application/n-triples", ".nt"),
+    "xml": ExportFormat("xml", "application/rdf+xml", ".rdf"),
 }
+# rdflib writes these; JSON-LD is written by compact_jsonld.
+_RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "xml": "xml"}
 
 
 def jsonld_context(prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
@@ -88,10 +89,9 @@ def serialize_graph(graph: Graph, format_name: str) -> bytes:
         raise ValueError(
             f"unknown export format {format_name!r}; expected one of {', '.join(EXPORT_FORMATS)}"
         )
-    export_format = EXPORT_FORMATS[format_name]
     if format_name == "jsonld":
         return json.dumps(compact_jsonld(graph), indent=1, ensure_ascii=False).encode("utf-8")
-    return graph.serialize(format=export_format.rdflib_format, encoding="utf-8")
+    return graph.serialize(format=_RDFLIB_FORMATS[format_name], encoding="utf-8")
 
 
 def compact_jsonld(graph: Graph) -> dict[str, Any]:
