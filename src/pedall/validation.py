@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pyshacl import validate
@@ -51,6 +51,7 @@ from pedall.patients import CellValue, PatientRecord
 
 ENGINES = ("fast", "reference")
 BATCH_RECORDS = 2_000
+TRUTH_MEMO_LIMIT = 500_000
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
 Facts = dict[str, PathValues]
@@ -70,6 +71,7 @@ class QualityCheck:
     message: str
     severity: str  # 'error' or 'warning'
     holds: Callable[[Facts], Truth]
+    reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
 
 
 @dataclass(eq=False)
@@ -85,6 +87,8 @@ class DataQualityChecker:
     ontology: Graph
     checks: tuple[QualityCheck, ...]
     batch_size: int = BATCH_RECORDS
+    # Each check's truth by the values it reads (a cohort repeats values a great deal).
+    _truths: dict[tuple[object, ...], Truth] = field(default_factory=dict, init=False)
 
     @classmethod
     def from_knowledge(
@@ -109,19 +113,27 @@ class DataQualityChecker:
             raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
         if engine == "fast":
             return [self._fast_issues(record) for record in records]
-        return self._reference_issues(records)
+        return self.reference_check(records)[0]
 
     def report_graph(self, records: Sequence[PatientRecord]) -> Graph:
         """The standard SHACL validation report of the records, from pyshacl (one report
         even when the records were validated in several batches)."""
+        return self.reference_check(records)[1]
+
+    def reference_check(
+        self, records: Sequence[PatientRecord]
+    ) -> tuple[list[list[PatientIssue]], Graph]:
+        """pyshacl's verdict: each record's issues, and the report graph they come from."""
         report = Graph()
         for prefix in ("sh", "pedall", "patient", "xsd", "rdf"):
             report.bind(prefix, PREFIXES[prefix])
         node = BNode()
         report.add((node, RDF.type, SH.ValidationReport))
         conforms = True
+        issues: list[list[PatientIssue]] = []
         for batch in _batches(records, self.batch_size):
-            _, part = self._pyshacl(batch)
+            nodes, part = self._pyshacl(batch)
+            issues += self._issues_of_report(batch, nodes, part)
             part_reports = set(part.subjects(RDF.type, SH.ValidationReport))
             for part_report in part_reports:
                 conforms = conforms and part.value(part_report, SH.conforms) == Literal(True)
@@ -131,7 +143,7 @@ class DataQualityChecker:
                 elif p == SH.result:
                     report.add((node, p, o))
         report.add((node, SH.conforms, Literal(conforms)))
-        return report
+        return issues, report
 
     # -- compiled ---------------------------------------------------------------------
 
@@ -139,10 +151,21 @@ class DataQualityChecker:
         facts = self._facts(record)
         issues = [
             self._issue(record, check.path, check.message, check.severity)
-            for check in self.checks
-            if check.holds(facts) is False
+            for index, check in enumerate(self.checks)
+            if self._holds(index, check, facts) is False
         ]
         return self._ordered(issues)
+
+    def _holds(self, index: int, check: QualityCheck, facts: Facts) -> Truth:
+        if not check.reads:
+            return check.holds(facts)
+        key = (index, *[_typed(facts.get(path)) for path in check.reads])
+        if key in self._truths:
+            return self._truths[key]
+        if len(self._truths) >= TRUTH_MEMO_LIMIT:
+            self._truths.clear()
+        truth = self._truths[key] = check.holds(facts)
+        return truth
 
     def _facts(self, record: PatientRecord) -> Facts:
         facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
@@ -155,30 +178,27 @@ class DataQualityChecker:
 
     # -- pyshacl ----------------------------------------------------------------------
 
-    def _reference_issues(self, records: Sequence[PatientRecord]) -> list[list[PatientIssue]]:
-        out: list[list[PatientIssue]] = []
-        for batch in _batches(records, self.batch_size):
-            nodes, report = self._pyshacl(batch)
-            by_node = {node: index for index, node in enumerate(nodes)}
-            found: list[dict[tuple[str, str | None], PatientIssue]] = [{} for _ in batch]
-            for result in report.subjects(RDF.type, SH.ValidationResult):
-                focus = report.value(result, SH.focusNode)
-                if focus not in by_node:
-                    raise DataFileError(f"a data-quality shape reported on {focus}, not a patient")
-                record = batch[by_node[focus]]
-                source = report.value(result, SH.sourceShape)
-                path = report.value(result, SH.resultPath)
-                if path is None:
-                    path = self.shapes.value(source, REPORTED_PATH)
-                issue = self._issue(
-                    record,
-                    str(path) if path is not None else None,
-                    str(report.value(result, SH.resultMessage) or ""),
-                    severity_of(str(report.value(result, SH.resultSeverity))),
-                )
-                found[by_node[focus]][(str(source), issue.column)] = issue
-            out += [self._ordered(list(issues.values())) for issues in found]
-        return out
+    def _issues_of_report(
+        self, batch: Sequence[PatientRecord], nodes: list[Node], report: Graph
+    ) -> list[list[PatientIssue]]:
+        """Each record's issues from pyshacl's results (one per record and shape)."""
+        by_node = {node: index for index, node in enumerate(nodes)}
+        found: list[dict[str, PatientIssue]] = [{} for _ in batch]
+        for result in report.subjects(RDF.type, SH.ValidationResult):
+            focus = report.value(result, SH.focusNode)
+            if focus not in by_node:
+                raise DataFileError(f"a data-quality shape reported on {focus}, not a patient")
+            source = report.value(result, SH.sourceShape)
+            path = report.value(result, SH.resultPath)
+            if path is None:
+                path = self.shapes.value(source, REPORTED_PATH)
+            found[by_node[focus]][str(source)] = self._issue(
+                batch[by_node[focus]],
+                str(path) if path is not None else None,
+                str(report.value(result, SH.resultMessage) or ""),
+                severity_of(str(report.value(result, SH.resultSeverity))),
+            )
+        return [self._ordered(list(issues.values())) for issues in found]
 
     def _pyshacl(self, records: Sequence[PatientRecord]) -> tuple[list[Node], Graph]:
         """The records' nodes and pyshacl's report graph for them."""
@@ -287,7 +307,12 @@ def _property_check(prop: PropertyShape) -> QualityCheck:
     if prop.message is None:
         raise DataFileError(f"data-quality shape {prop.node} has no sh:message")
     return QualityCheck(
-        prop.node, prop.path, prop.message, severity_of(prop.severity), prop.evaluate
+        prop.node,
+        prop.path,
+        prop.message,
+        severity_of(prop.severity),
+        prop.evaluate,
+        (prop.path,),
     )
 
 
@@ -300,7 +325,13 @@ def _node_check(shape: NodeShape) -> QualityCheck:
         shape.message,
         severity_of(shape.severity),
         shape.evaluate_components,
+        tuple(sorted(shape.paths())),
     )
+
+
+def _typed(known: PathValues | None) -> object:
+    """Values with their types: Python equates ``True`` with ``1``, SHACL does not."""
+    return None if known is None else tuple((type(v), v) for v in known.values)
 
 
 def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[PatientRecord]]:
@@ -338,6 +369,7 @@ class ValidationOutcome:
     issues: list[PatientIssue]
     records: list[PatientRecord]
     checker: DataQualityChecker
+    reference_report: Graph | None = None  # pyshacl's report when it already ran
 
     @property
     def errors(self) -> list[PatientIssue]:
@@ -362,6 +394,8 @@ class ValidationOutcome:
     def report_graph(self) -> Graph:
         """The standard SHACL validation report of the records that were read (rows the
         reader rejected never became RDF, so their issues are only in ``issues``)."""
+        if self.reference_report is not None:
+            return self.reference_report
         return self.checker.report_graph(self.records)
 
     def as_text(self) -> str:
