@@ -97,7 +97,8 @@ def sparql_router() -> APIRouter:
             raise ForbiddenQueryError(DATASET_MESSAGE)
         if text is None:
             raise QuerySyntaxError("no query: send the SPARQL text in the 'query' field")
-        format_keyword = _single(parameters, "format")
+        # SPARQLWrapper repeats ``format`` (a keyword, then a media type): the first wins.
+        format_keyword = parameters.get("format", [None])[0]
         return await answer(state, text, request.headers.get("accept"), format_keyword)
 
     return router

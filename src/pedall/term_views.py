@@ -90,6 +90,7 @@ class Link:
     text: str
     href: str | None = None
     title: str | None = None
+    parts: tuple[Link, ...] = ()  # a blank node: its predicates and objects, in order
 
 
 @dataclass
@@ -146,7 +147,7 @@ class TermViews:
         if isinstance(node, Literal):
             return Link(str(node))
         if isinstance(node, BNode):
-            return Link(self.spell_out(node))
+            return Link(self.spell_out(node), parts=self.parts(node))
         name = local_name(node)
         label = self.label(node)
         if name is not None:
@@ -159,6 +160,26 @@ class TermViews:
         english = [label for label in labels if getattr(label, "language", None) in ("en", None)]
         chosen = english or labels
         return str(chosen[0]) if chosen else None
+
+    def parts(self, node: BNode, depth: int = 0) -> tuple[Link, ...]:
+        """A blank node (an OWL restriction, a list) as links: each predicate and object,
+        or each list item, so the terms inside stay clickable."""
+        if depth > 3:
+            return (Link("..."),)
+        if (node, RDF.first, None) in self.asserted:
+            items = self.asserted.items(node)
+        else:
+            items = (
+                item
+                for pair in sorted(self.asserted.predicate_objects(node), key=str)
+                for item in pair
+            )
+        return tuple(
+            Link(self.spell_out(item), parts=self.parts(item, depth + 1))
+            if isinstance(item, BNode)
+            else self.link(item)
+            for item in items
+        )
 
     def spell_out(self, node: BNode, depth: int = 0) -> str:
         """A blank node (an OWL restriction, a list) as one line of text."""
@@ -227,9 +248,15 @@ class TermViews:
         )
 
     def _grouped(self, iri: URIRef) -> Iterator[tuple[Node, list[Node]]]:
-        predicates = ordered(set(self.asserted.predicates(iri)) - SHOWN_APART - {RDFS.subClassOf})
+        """The other properties of ``iri``; of ``rdfs:subClassOf`` only the anonymous
+        superclasses (OWL restrictions), as the named ones are shown as types."""
+        predicates = ordered(set(self.asserted.predicates(iri)) - SHOWN_APART)
         for predicate in predicates:
-            yield predicate, list(self.asserted.objects(iri, predicate))
+            values = list(self.asserted.objects(iri, predicate))
+            if predicate == RDFS.subClassOf:
+                values = [value for value in values if isinstance(value, BNode)]
+            if values:
+                yield predicate, values
 
     def _about(self, iri: URIRef) -> set[Node]:
         """Statements and figures about ``iri``, directly or through a statement's figure."""
