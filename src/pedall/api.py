@@ -164,11 +164,14 @@ def validate_input(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
     read = read_input(kb, payload, media_type, source)
-    tools = toolkit(kb)
-    issues = tools.data_quality.check(read.records, engine)
-    return ValidationOutcome(
-        _in_input_order(read.issues + issues), read.records, tools.data_quality
-    )
+    checker = toolkit(kb).data_quality
+    report = None
+    if engine == "reference":
+        by_record, report = checker.reference_check(read.records)
+        issues = [issue for found in by_record for issue in found]
+    else:
+        issues = checker.check(read.records)
+    return ValidationOutcome(_in_input_order(read.issues + issues), read.records, checker, report)
 
 
 def _checked(

@@ -1,0 +1,397 @@
+"""Patient data quality: each rule of shapes/patient-data.ttl catches a bad value and lets a
+good one pass, with the issue located; the compiled and the pyshacl checkers agree; errors
+stop a row from being classified, warnings do not; the reports read well."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pyshacl import validate
+from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import SH
+
+from pedall import RESEARCH_NOTICE
+from pedall.api import classify_input, toolkit, validate_input
+from pedall.cli import main
+from pedall.conditions import PathValues
+from pedall.errors import DataFileError
+from pedall.knowledge import KnowledgeBase, parse_turtle_files
+from pedall.namespaces import PEDALL
+from pedall.validation import DataQualityChecker, check_records, compile_checks
+
+PSHAPE = "https://w3id.org/pedall/shapes/"
+GOOD = {
+    "sex": "M",
+    "age_years": "5",
+    "wbc_per_ul": "20000",
+    "immunophenotype": "B",
+    "cns_status": "CNS1",
+    "testicular_involvement": "false",
+    "prephase_blasts_per_ul": "500",
+    "mrd_eoi_percent": "0.001",
+    "cr_after_induction": "true",
+    "chromosome_count": "46",
+    "lesions": "",
+    "down_syndrome": "false",
+}
+COLUMNS = list(GOOD)  # in the contract's column order
+
+
+def table(*rows: dict[str, str]) -> bytes:
+    lines = [",".join(["patient_id", *COLUMNS])]
+    for number, row in enumerate(rows, start=1):
+        values = {**GOOD, **row}
+        lines.append(
+            ",".join([values.get("patient_id", f"P{number}")] + [values[c] for c in COLUMNS])
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+# (shape, a good row, a bad row, the column and value the issue names, severity)
+RULES = [
+    ("AgeNonNegative", {"age_years": "0"}, {"age_years": "-1"}, "age_years", "-1", "error"),
+    ("AgePlausible", {"age_years": "29.9"}, {"age_years": "30"}, "age_years", "30", "error"),
+    ("WbcNonNegative", {"wbc_per_ul": "0"}, {"wbc_per_ul": "-5"}, "wbc_per_ul", "-5", "error"),
+    (
+        "WbcPlausible",
+        {"wbc_per_ul": "2000000"},
+        {"wbc_per_ul": "2000001"},
+        "wbc_per_ul",
+        "2000001",
+        "error",
+    ),
+    (
+        "PrephaseBlastsNonNegative",
+        {"prephase_blasts_per_ul": "0"},
+        {"prephase_blasts_per_ul": "-1"},
+        "prephase_blasts_per_ul",
+        "-1",
+        "error",
+    ),
+    (
+        "PrephaseBlastsPlausible",
+        {"prephase_blasts_per_ul": "2000000"},
+        {"prephase_blasts_per_ul": "2500000"},
+        "prephase_blasts_per_ul",
+        "2500000",
+        "error",
+    ),
+    (
+        "MrdPercentRange",
+        {"mrd_eoi_percent": "100"},
+        {"mrd_eoi_percent": "100.5"},
+        "mrd_eoi_percent",
+        "100.5",
+        "error",
+    ),
+    (
+        "MrdPercentRange",
+        {"mrd_eoi_percent": "0"},
+        {"mrd_eoi_percent": "-0.1"},
+        "mrd_eoi_percent",
+        "-0.1",
+        "error",
+    ),
+    (
+        "ChromosomeCountPlausible",
+        {"chromosome_count": "20"},
+        {"chromosome_count": "19"},
+        "chromosome_count",
+        "19",
+        "error",
+    ),
+    (
+        "ChromosomeCountPlausible",
+        {"chromosome_count": "100"},
+        {"chromosome_count": "101"},
+        "chromosome_count",
+        "101",
+        "error",
+    ),
+    (
+        "TesticularInvolvementInMale",
+        {"sex": "M", "testicular_involvement": "true"},
+        {"sex": "F", "testicular_involvement": "true"},
+        "testicular_involvement",
+        "true",
+        "error",
+    ),
+    (
+        "BcrAbl1ExcludesPhLike",
+        {"lesions": "BCR-ABL1;IKZF1 deletion"},
+        {"lesions": "Ph+;JAK2-r"},
+        "lesions",
+        "BCR-ABL1; JAK2 rearrangement",
+        "error",
+    ),
+    (
+        "HighHyperdiploidyNeedsCount",
+        {"lesions": "HeH", "chromosome_count": "51"},
+        {"lesions": "HeH", "chromosome_count": "50"},
+        "chromosome_count",
+        "50",
+        "error",
+    ),
+    (
+        "HighHyperdiploidyNeedsCount",
+        {"lesions": "HeH", "chromosome_count": ""},
+        {"lesions": "HeH", "chromosome_count": "47"},
+        "chromosome_count",
+        "47",
+        "error",
+    ),
+    (
+        "AtMostOneSentinelFusion",
+        {"lesions": "ETV6-RUNX1;trisomy 4"},
+        {"lesions": "ETV6-RUNX1;E2A-PBX1"},
+        "lesions",
+        "ETV6-RUNX1; TCF3-PBX1",
+        "warning",
+    ),
+]
+RULE_IDS = [f"{rule[0]}-{rule[3]}={rule[4]}" for rule in RULES]
+
+
+@pytest.fixture(scope="module")
+def checker(knowledge_base: KnowledgeBase) -> DataQualityChecker:
+    return toolkit(knowledge_base).data_quality
+
+
+def shape_message(checker: DataQualityChecker, shape: str) -> str:
+    return str(checker.shapes.value(URIRef(PSHAPE + shape), SH.message))
+
+
+@pytest.mark.parametrize(
+    ("shape", "good", "bad", "column", "value", "severity"), RULES, ids=RULE_IDS
+)
+def test_each_rule_catches_a_bad_value_and_passes_a_good_one(
+    knowledge_base: KnowledgeBase,
+    checker: DataQualityChecker,
+    shape: str,
+    good: dict[str, str],
+    bad: dict[str, str],
+    column: str,
+    value: str,
+    severity: str,
+) -> None:
+    outcome = validate_input(knowledge_base, table(good, bad), "text/csv", source="t.csv")
+    message = shape_message(checker, shape)
+    assert [(i.line, i.column, i.value, i.patient_id, i.severity) for i in outcome.issues] == [
+        (3, column, value, "P2", severity)
+    ]
+    assert outcome.issues[0].message == message
+    assert outcome.issues[0].source == "t.csv"
+    assert outcome.conforms is (severity != "error")
+
+
+def test_compiled_and_pyshacl_checkers_give_identical_issues(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    rows = [{**bad, "patient_id": f"bad-{n}"} for n, (_, _, bad, *_) in enumerate(RULES)]
+    rows += [{**good, "patient_id": f"good-{n}"} for n, (_, good, *_) in enumerate(RULES)]
+    rows.append(
+        {
+            "patient_id": "several",
+            "sex": "F",
+            "age_years": "31",
+            "wbc_per_ul": "-1",
+            "testicular_involvement": "true",
+            "lesions": "BCR-ABL1;MLL;ABL1-r",
+        }
+    )
+    payload = table(*rows)
+    fast = validate_input(knowledge_base, payload, "text/csv", engine="fast").issues
+    reference = validate_input(knowledge_base, payload, "text/csv", engine="reference").issues
+    assert reference == fast
+    assert {i.patient_id for i in fast} == {f"bad-{n}" for n in range(len(RULES))} | {"several"}
+    several = [(i.column, i.severity) for i in fast if i.patient_id == "several"]
+    assert several == [
+        ("age_years", "error"),
+        ("wbc_per_ul", "error"),
+        ("testicular_involvement", "error"),
+        ("lesions", "error"),
+        ("lesions", "warning"),
+    ]
+
+
+TYPED_WRONG = """
+@prefix pedall: <https://w3id.org/pedall/> .
+@prefix patient: <https://w3id.org/pedall/patient/> .
+patient:X a pedall:Patient ;
+    pedall:patientId "X" ;
+    pedall:sex pedall:TCell ;
+    pedall:ageYears "five" ;
+    pedall:chromosomeCount 46.5 ;
+    pedall:testicularInvolvement "yes" ;
+    pedall:immunophenotype pedall:PrecursorBCell, pedall:TCell .
+"""
+
+
+def test_datatypes_and_codes_of_an_rdf_patient_graph(
+    checker: DataQualityChecker, make_graph: Callable[[str], Graph]
+) -> None:
+    # CSV cells are typed by the reader; a patient graph sent as RDF is checked as it is.
+    _, report, _ = validate(
+        make_graph(TYPED_WRONG), shacl_graph=checker.shapes, ont_graph=checker.ontology
+    )
+    by_pyshacl = {
+        str(report.value(r, SH.sourceShape)).removeprefix(PSHAPE)
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    }
+    facts = {
+        str(PEDALL.patientId): PathValues(("X",)),
+        str(PEDALL.sex): PathValues((PEDALL.TCell,)),
+        str(PEDALL.ageYears): PathValues(("five",)),
+        str(PEDALL.chromosomeCount): PathValues((46.5,)),
+        str(PEDALL.testicularInvolvement): PathValues(("yes",)),
+        str(PEDALL.immunophenotype): PathValues((PEDALL.PrecursorBCell, PEDALL.TCell)),
+    }
+    compiled = {c.shape.removeprefix(PSHAPE) for c in checker.checks if c.holds(facts) is False}
+    assert compiled == by_pyshacl
+    assert {
+        "SexCode",
+        "AgeNumber",
+        "ChromosomeCountInteger",
+        "TesticularInvolvementBoolean",
+        "ImmunophenotypeCode",
+    } <= compiled
+
+
+def test_errors_stop_a_row_and_warnings_do_not(knowledge_base: KnowledgeBase) -> None:
+    payload = table(
+        {"patient_id": "warned", "lesions": "ETV6-RUNX1;MLL"},
+        {"patient_id": "wrong", "age_years": "-3"},
+        {"patient_id": "fine"},
+    )
+    outcome = classify_input(knowledge_base, payload, "text/csv")
+    assert [r.patient_id for r in outcome.results] == ["warned", "fine"]
+    assert outcome.results[0].outcome.risk_group == "high"  # the KMT2A rearrangement
+    assert [(i.patient_id, i.severity) for i in outcome.issues] == [
+        ("warned", "warning"),
+        ("wrong", "error"),
+    ]
+    document = outcome.as_json()
+    assert [e["column"] for e in document["errors"]] == ["age_years"]  # type: ignore[index]
+    assert [w["column"] for w in document["warnings"]] == ["lesions"]  # type: ignore[index]
+
+
+def test_reference_engine_path_of_classify_input(knowledge_base: KnowledgeBase) -> None:
+    payload = table(
+        {"patient_id": "warned", "lesions": "ETV6-RUNX1;MLL"},
+        {"patient_id": "wrong", "wbc_per_ul": "3000000"},
+        {"patient_id": "low", "lesions": "ETV6-RUNX1"},
+    )
+    fast = classify_input(knowledge_base, payload, "text/csv")
+    reference = classify_input(knowledge_base, payload, "text/csv", engine="reference")
+    assert reference.as_json() == fast.as_json()
+    assert [r.patient_id for r in reference.results] == ["warned", "low"]
+
+
+def test_check_records(knowledge_base: KnowledgeBase) -> None:
+    records = validate_input(knowledge_base, table({"age_years": "40"}), "text/csv").records
+    issues = check_records(knowledge_base, records)
+    assert [(i.line, i.column, i.value) for i in issues] == [(2, "age_years", "40")]
+    with pytest.raises(ValueError, match="engine"):
+        check_records(knowledge_base, records, engine="quick")
+
+
+def test_validation_report_as_json_text_and_graph(knowledge_base: KnowledgeBase) -> None:
+    payload = table(
+        {"patient_id": "A1", "mrd_eoi_percent": "150"},
+        {"patient_id": "A2", "age_years": "old"},
+        {"patient_id": "A3", "lesions": "ETV6-RUNX1;Ph+"},
+    )
+    outcome = validate_input(
+        knowledge_base, payload, "text/csv", source="cohort.csv", engine="reference"
+    )
+    document = outcome.as_json()
+    assert document["conforms"] is False
+    assert [(e["line"], e["column"]) for e in document["errors"]] == [  # type: ignore[union-attr]
+        (2, "mrd_eoi_percent"),
+        (3, "age_years"),  # the reader's: not a number
+    ]
+    assert [w["value"] for w in document["warnings"]] == ["ETV6-RUNX1; BCR-ABL1"]  # type: ignore[union-attr]
+
+    text = outcome.as_text()
+    assert "cohort.csv, line 2, patient A1, mrd_eoi_percent = 150: mrd_eoi_percent is a" in text
+    assert "line 3, patient A2, age_years = old: expected a number" in text
+    assert "2 error(s), 1 warning(s)" in text
+    assert text.rstrip().endswith(RESEARCH_NOTICE)
+
+    report = outcome.report_graph
+    (node,) = report.subjects(RDF.type, SH.ValidationReport)
+    assert str(report.value(node, SH.conforms)) == "false"
+    results = list(report.objects(node, SH.result))
+    focus = {str(report.value(r, SH.focusNode)).rsplit("/", 1)[-1] for r in results}
+    assert focus == {"A1", "A3"}  # A2 never became RDF: its cell could not be read
+    assert len(results) == 2
+
+
+def test_a_conforming_input_reports_only_its_warnings(knowledge_base: KnowledgeBase) -> None:
+    outcome = validate_input(knowledge_base, table({}, {"lesions": "MLL;t(4;11)"}), "text/csv")
+    assert outcome.conforms
+    assert [i.severity for i in outcome.issues] == ["warning"]
+    assert "the input conforms" in outcome.as_text()
+
+
+def test_a_reporting_shape_needs_a_message(make_graph: Callable[[str], Graph]) -> None:
+    graph = make_graph(
+        """
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        @prefix pedall: <https://w3id.org/pedall/> .
+        @prefix ex: <http://example.org/> .
+        ex:Shape sh:targetClass pedall:Patient ;
+            sh:property [ sh:path pedall:ageYears ; sh:maxInclusive 20 ] .
+        """
+    )
+    with pytest.raises(DataFileError, match="sh:message"):
+        compile_checks(graph)
+
+
+def test_a_changed_bound_in_the_shapes_changes_the_issues(
+    knowledge_base: KnowledgeBase, tmp_path: Path
+) -> None:
+    root = tmp_path / "data"
+    for kind in ("ontology", "shapes"):
+        shutil.copytree(knowledge_base.files.folder(kind), root / kind)
+    shapes = root / "shapes" / "patient-data.ttl"
+    text = shapes.read_text(encoding="utf-8")
+    assert text.count("sh:maxExclusive 30 ;") == 1
+    shapes.write_text(text.replace("sh:maxExclusive 30 ;", "sh:maxExclusive 20 ;"), "utf-8")
+    copy = KnowledgeBase.load(root)
+    payload = table({"age_years": "25"})
+    assert validate_input(knowledge_base, payload, "text/csv").issues == []
+    (issue,) = validate_input(copy, payload, "text/csv").issues
+    assert (issue.column, issue.value) == ("age_years", "25")
+
+
+def test_the_data_quality_shapes_parse_alone(knowledge_base: KnowledgeBase) -> None:
+    shapes = parse_turtle_files(knowledge_base.files.shape_group("data-quality"))
+    checks = compile_checks(shapes)
+    assert {c.severity for c in checks} == {"error", "warning"}
+    assert all(c.message for c in checks)
+
+
+def test_cli_validate_exit_status_and_formats(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(table({"patient_id": "B1", "chromosome_count": "150"}))
+    warned = tmp_path / "warned.csv"
+    warned.write_bytes(table({"patient_id": "W1", "lesions": "ETV6-RUNX1;MLL"}))
+    runner = CliRunner()
+
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "patient B1, chromosome_count = 150: chromosome_count must be from 20 to 100" in (
+        result.output
+    )
+    result = runner.invoke(main, ["validate", "--format", "json", str(warned)])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["conforms"] is True
+    assert [w["patient_id"] for w in document["warnings"]] == ["W1"]
+    assert document["notice"] == RESEARCH_NOTICE
