@@ -13,6 +13,11 @@ Completions are validated in batches (``BATCH_COMPLETIONS`` nodes a pyshacl run)
 run per patient. A record with more than ``COMPLETION_CAP`` completions is refused with a
 ``PatientDataError`` naming it: fill in more of its fields or use the fast engine.
 
+The data graph is an rdflib graph. pyshacl 0.40 also accepts a ``pyoxigraph.Store``, but
+not with this configuration: mixing in an ontology that holds RDF lists fails on a store
+(pyshacl's inoculation appends to a list through a ``None`` pattern), and owlrl's datatype
+rules add triples with a literal subject, which a store cannot hold.
+
 pyshacl runs the rules of a node shape after those of every shape with a lower
 ``sh:order`` (and within a shape by the rules' own ``sh:order``); the shapes must order
 their rule shapes consistently with their rules, which ``check_rule_order`` verifies.
@@ -154,6 +159,7 @@ class ReferenceEngine:
                         f"{self.cap:,}; fill in more of them or use the fast engine",
                         record.patient_id,
                         record.source,
+                        node=record.node,
                     )
                 )
         return issues

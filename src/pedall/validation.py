@@ -51,7 +51,7 @@ from pedall.patients import CellValue, PatientRecord
 
 ENGINES = ("fast", "reference")
 BATCH_RECORDS = 2_000
-TRUTH_MEMO_LIMIT = 500_000
+FAILING_MEMO_LIMIT = 500_000
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
 Facts = dict[str, PathValues]
@@ -87,8 +87,8 @@ class DataQualityChecker:
     ontology: Graph
     checks: tuple[QualityCheck, ...]
     batch_size: int = BATCH_RECORDS
-    # Each check's truth by the values it reads (a cohort repeats values a great deal).
-    _truths: dict[tuple[object, ...], Truth] = field(default_factory=dict, init=False)
+    # The failing checks of a group by the values they read (a cohort repeats values).
+    _failing: dict[tuple[object, ...], tuple[int, ...]] = field(default_factory=dict, init=False)
 
     @classmethod
     def from_knowledge(
@@ -148,24 +148,46 @@ class DataQualityChecker:
     # -- compiled ---------------------------------------------------------------------
 
     def _fast_issues(self, record: PatientRecord) -> list[PatientIssue]:
-        facts = self._facts(record)
+        facts: Facts | None = None
+        failing: list[int] = []
+        for group, (reads, indices) in enumerate(self._check_groups):
+            if not reads:  # what such a check reads is not known: evaluate it every time
+                facts = facts if facts is not None else self._facts(record)
+                failing += [i for i in indices if self.checks[i].holds(facts) is False]
+                continue
+            key = (group, *[self._typed_value(record, path) for path in reads])
+            found = self._failing.get(key)
+            if found is None:
+                facts = facts if facts is not None else self._facts(record)
+                found = tuple(i for i in indices if self.checks[i].holds(facts) is False)
+                if len(self._failing) >= FAILING_MEMO_LIMIT:
+                    self._failing.clear()
+                self._failing[key] = found
+            failing += found
         issues = [
             self._issue(record, check.path, check.message, check.severity)
-            for index, check in enumerate(self.checks)
-            if self._holds(index, check, facts) is False
+            for check in (self.checks[i] for i in sorted(failing))
         ]
         return self._ordered(issues)
 
-    def _holds(self, index: int, check: QualityCheck, facts: Facts) -> Truth:
-        if not check.reads:
-            return check.holds(facts)
-        key = (index, *[_typed(facts.get(path)) for path in check.reads])
-        if key in self._truths:
-            return self._truths[key]
-        if len(self._truths) >= TRUTH_MEMO_LIMIT:
-            self._truths.clear()
-        truth = self._truths[key] = check.holds(facts)
-        return truth
+    @cached_property
+    def _check_groups(self) -> list[tuple[tuple[str, ...], list[int]]]:
+        """The checks grouped by the paths they read (the checks of a group fail or pass
+        together for equal values there)."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, check in enumerate(self.checks):
+            groups.setdefault(check.reads, []).append(index)
+        return list(groups.items())
+
+    def _typed_value(self, record: PatientRecord, path: str) -> object:
+        """What the facts hold at ``path``, as a key: values with their types (Python
+        equates ``True`` with ``1``, SHACL does not)."""
+        if path == PATIENT_ID:
+            return record.patient_id
+        if path == HAS_LESION:
+            return record.lesions
+        value = record.values.get(path)
+        return None if value is None else (type(value), value)
 
     def _facts(self, record: PatientRecord) -> Facts:
         facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
@@ -187,7 +209,10 @@ class DataQualityChecker:
         for result in report.subjects(RDF.type, SH.ValidationResult):
             focus = report.value(result, SH.focusNode)
             if focus not in by_node:
-                raise DataFileError(f"a data-quality shape reported on {focus}, not a patient")
+                raise DataFileError(
+                    f"the patient data-quality shapes reported on {focus}, which is not one of "
+                    "the patients checked: the knowledge graph holds a node they target"
+                )
             source = report.value(result, SH.sourceShape)
             path = report.value(result, SH.resultPath)
             if path is None:
@@ -237,6 +262,7 @@ class DataQualityChecker:
             record.patient_id,
             record.source,
             severity,
+            record.node,
         )
 
     def _column(self, path: str | None) -> str | None:
@@ -327,11 +353,6 @@ def _node_check(shape: NodeShape) -> QualityCheck:
         shape.evaluate_components,
         tuple(sorted(shape.paths())),
     )
-
-
-def _typed(known: PathValues | None) -> object:
-    """Values with their types: Python equates ``True`` with ``1``, SHACL does not."""
-    return None if known is None else tuple((type(v), v) for v in known.values)
 
 
 def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[PatientRecord]]:
