@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from pyshacl import validate
 from rdflib import Graph
 
 from pedall.api import toolkit
@@ -192,11 +193,15 @@ def test_a_record_over_the_cap_is_refused_before_any_run(
     assert raised.value.issues[0].line is not None
 
 
-def test_shipped_rule_shapes_are_ordered_for_pyshacl(knowledge_base: KnowledgeBase) -> None:
+def test_shipped_rule_shapes_are_ordered_for_pyshacl_and_valid_shacl(
+    knowledge_base: KnowledgeBase,
+) -> None:
     graph = Graph()
     for path in knowledge_base.files.shape_group("classification"):
         graph.parse(path)
     check_rule_order(graph)
+    conforms, _, text = validate(Graph(), shacl_graph=graph, advanced=True, meta_shacl=True)
+    assert conforms, text
 
 
 RULE_SHAPES = """

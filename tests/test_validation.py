@@ -370,8 +370,10 @@ def test_a_changed_bound_in_the_shapes_changes_the_issues(
     assert (issue.column, issue.value) == ("age_years", "25")
 
 
-def test_the_data_quality_shapes_parse_alone(knowledge_base: KnowledgeBase) -> None:
+def test_the_data_quality_shapes_are_valid_shacl(knowledge_base: KnowledgeBase) -> None:
     shapes = parse_turtle_files(knowledge_base.files.shape_group("data-quality"))
+    conforms, _, text = validate(Graph(), shacl_graph=shapes, meta_shacl=True)
+    assert conforms, text
     checks = compile_checks(shapes)
     assert {c.severity for c in checks} == {"error", "warning"}
     assert all(c.message for c in checks)

@@ -441,6 +441,8 @@ def _describe(issue: PatientIssue) -> str:
         where.append(issue.source)
     if issue.line is not None:
         where.append(f"line {issue.line}")
+    elif issue.node is not None:
+        where.append(f"node <{issue.node}>")
     where.append(f"patient {issue.patient_id}" if issue.patient_id else "no patient_id")
     if issue.column is not None:
         shown = "(empty)" if issue.value in (None, "") else issue.value
