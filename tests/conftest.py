@@ -3,7 +3,7 @@ read-only), and factories for anything a test changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph
@@ -12,6 +12,7 @@ from rdflib import Graph
 
 from pedall.knowledge import KnowledgeBase
 from pedall.sparql import build_store, oxigraph_triples
+from service_server import RunningService, running_service
 
 
 @pytest.fixture(scope="session")
@@ -88,3 +89,13 @@ def same_triples() -> Callable[[Graph, Graph], bool]:
         return _canonical(first) == _canonical(second)
 
     return same
+
+
+@pytest.fixture(scope="session")
+def pedall_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """One running ``pedall serve`` on loopback for the service tests (2 query workers,
+    a 2-second query limit, 1 MB request bodies); started once, it loads in ~15 s."""
+    log_path = tmp_path_factory.mktemp("service") / "serve.log"
+    arguments = ("--query-timeout", "2", "--workers", "2", "--max-body-bytes", "1000000")
+    with running_service(log_path, *arguments) as running:
+        yield running

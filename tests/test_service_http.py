@@ -20,7 +20,6 @@ import pyoxigraph
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
-from service_server import RunningService, process_alive, running_service
 from SPARQLWrapper import (
     CSV,
     JSON,
@@ -39,12 +38,13 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from pedall import RESEARCH_NOTICE
 from pedall.knowledge import KnowledgeBase
+from service_server import RunningService, process_alive
 
 PEDALL = Namespace("https://w3id.org/pedall/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
-QUERY_TIMEOUT = 2.0
+QUERY_TIMEOUT = 2.0  # as the pedall_service fixture (conftest.py) starts it
 LABEL_QUERY = (
     "PREFIX pedall: <https://w3id.org/pedall/>\n"
     "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -78,19 +78,8 @@ BCR_ABL1_LABEL = (PEDALL["BCR-ABL1"], RDFS.label, Literal("BCR-ABL1", lang="en")
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """One service for this module, with the 2-second query limit and 2 query workers."""
-    log_path = tmp_path_factory.mktemp("service") / "serve.log"
-    with running_service(
-        log_path,
-        "--query-timeout",
-        str(QUERY_TIMEOUT),
-        "--workers",
-        "2",
-        "--max-body-bytes",
-        "1000000",
-    ) as running:
-        yield running
+def service(pedall_service: RunningService) -> RunningService:
+    return pedall_service
 
 
 @pytest.fixture(scope="module")
@@ -609,32 +598,40 @@ def test_unknown_term_is_404(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "rdf_format"),
+    ("extension", "rdf_format"),
     [
-        ("/graph.ttl", pyoxigraph.RdfFormat.TURTLE),
-        ("/graph.jsonld", pyoxigraph.RdfFormat.JSON_LD),
-        ("/graph.nt", pyoxigraph.RdfFormat.N_TRIPLES),
-        ("/graph.rdf", pyoxigraph.RdfFormat.RDF_XML),
-        ("/download?format=ttl", pyoxigraph.RdfFormat.TURTLE),
-        ("/download?format=jsonld", pyoxigraph.RdfFormat.JSON_LD),
-        ("/download?format=nt", pyoxigraph.RdfFormat.N_TRIPLES),
-        ("/download?format=xml", pyoxigraph.RdfFormat.RDF_XML),
+        ("ttl", pyoxigraph.RdfFormat.TURTLE),
+        ("jsonld", pyoxigraph.RdfFormat.JSON_LD),
+        ("nt", pyoxigraph.RdfFormat.N_TRIPLES),
+        ("rdf", pyoxigraph.RdfFormat.RDF_XML),
     ],
 )
 def test_whole_graph_downloads(
-    client: httpx.Client,
-    knowledge_base: KnowledgeBase,
-    path: str,
-    rdf_format: pyoxigraph.RdfFormat,
+    client: httpx.Client, extension: str, rdf_format: pyoxigraph.RdfFormat
 ) -> None:
-    separator = "&" if "?" in path else "?"
-    asserted = parsed(client.get(path).content, rdf_format)
-    with_inferred = parsed(client.get(f"{path}{separator}inferred=true").content, rdf_format)
+    asserted = parsed(client.get(f"/graph.{extension}").content, rdf_format)
+    with_inferred = parsed(client.get(f"/graph.{extension}?inferred=true").content, rdf_format)
     lesion = (PEDALL["KMT2A-AFF1"], RDFS.subClassOf, PEDALL.GeneticLesion)
     assert BCR_ABL1_LABEL in asserted
     assert lesion not in asserted
     assert lesion in with_inferred
     assert len(asserted) < len(with_inferred)
+
+
+@pytest.mark.parametrize(
+    ("format_name", "extension"),
+    [("ttl", "ttl"), ("jsonld", "jsonld"), ("nt", "nt"), ("xml", "rdf")],
+)
+def test_download_by_format_parameter(
+    client: httpx.Client, format_name: str, extension: str
+) -> None:
+    for inferred in ("false", "true"):
+        download = client.get("/download", params={"format": format_name, "inferred": inferred})
+        assert download.status_code == 200
+        assert "attachment" in download.headers["content-disposition"]
+        same = client.get(f"/graph.{extension}", params={"inferred": inferred})
+        assert download.content == same.content
+        assert download.headers["content-type"] == same.headers["content-type"]
 
 
 def test_unknown_download_format(client: httpx.Client) -> None:
