@@ -19,6 +19,7 @@ for duplicates in row order here, so the issues are the same as ``pedall.api`` r
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -26,17 +27,20 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pedall import RESEARCH_NOTICE
-from pedall.api import Toolkit, toolkit
+from pedall.api import Toolkit, classify_input, media_kind, toolkit, validate_input
 from pedall.classification import Classification, Outcome
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge import KnowledgeBase
@@ -264,6 +268,15 @@ class NoResults:
 # -- the runner -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PatientFile:
+    """One patient input: how to open it (bytes), its media type, and its name in issues."""
+
+    open: Callable[[], AbstractContextManager[IO[bytes]]]
+    media_type: str
+    source: str
+
+
 @dataclass
 class CohortSummary:
     """How many rows were read and classified, and every located issue."""
@@ -325,9 +338,60 @@ class CohortRunner:
         tables can go into one document. InputFormatError when the table is unusable."""
         return self._stream(stream, source, writer)
 
+    def write(self, results: Sequence[Classification], writer: ResultWriter) -> None:
+        """Write results classified elsewhere (e.g. from RDF input) as this runner does."""
+        writer.start(())
+        local = self._local_worker()
+        extras = writer.extras if isinstance(writer, CsvResults) else ()
+        for result in results:
+            if writer.render == "json":
+                writer.write(local.json.render(result))
+            elif writer.render == "csv":
+                writer.write(_csv_line(result_row(result, extras)))
+
     def validate(self, stream: IO[bytes], source: str) -> CohortSummary:
         """Read and check the CSV table read from ``stream``: every located issue."""
         return self._stream(stream, source, NoResults())
+
+    def classify_files(
+        self, files: Sequence[PatientFile], writer: ResultWriter
+    ) -> list[PatientIssue]:
+        """Classify every file into one output and finish it (what ``pedall classify``
+        writes as JSON or CSV): CSV tables streamed, RDF inputs through ``classify_input``.
+        A file that cannot be read at all is one issue. Returns every issue."""
+        issues: list[PatientIssue] = []
+        for file in files:
+            try:
+                with file.open() as stream:
+                    if media_kind(file.media_type) == "csv":
+                        issues += self.classify(stream, file.source, writer).issues
+                    else:
+                        outcome = classify_input(
+                            self.kb, stream.read(), file.media_type, source=file.source
+                        )
+                        self.write(outcome.results, writer)
+                        issues += outcome.issues
+            except InputFormatError as error:
+                issues.append(PatientIssue(error.line, None, None, str(error), None, file.source))
+        writer.finish(issues)
+        return issues
+
+    def validate_files(self, files: Sequence[PatientFile]) -> list[PatientIssue]:
+        """Check every file against the data-quality shapes (what ``pedall validate``
+        reports): CSV tables streamed, RDF inputs through ``validate_input``."""
+        issues: list[PatientIssue] = []
+        for file in files:
+            try:
+                with file.open() as stream:
+                    if media_kind(file.media_type) == "csv":
+                        issues += self.validate(stream, file.source).issues
+                    else:
+                        issues += validate_input(
+                            self.kb, stream.read(), file.media_type, source=file.source
+                        ).issues
+            except InputFormatError as error:
+                issues.append(PatientIssue(error.line, None, None, str(error), None, file.source))
+        return issues
 
     # -- internals -------------------------------------------------------------------
 
@@ -499,3 +563,24 @@ def _position(stream: IO[bytes]) -> float | None:
         return float(stream.tell())
     except (OSError, io.UnsupportedOperation):
         return None
+
+
+@contextmanager
+def open_output(path: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or a text file at ``path`` written through a temporary file in the
+    same folder and renamed when complete (an error never leaves a partial file)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
