@@ -13,6 +13,7 @@ from pedall import RESEARCH_NOTICE, __version__
 from pedall.api import toolkit
 from pedall.export import EXPORT_FORMATS
 from pedall.knowledge import KnowledgeBase
+from pedall.namespaces import PEDALL
 from pedall.patient_model import ID_COLUMN, LESIONS_COLUMN, FieldKind
 from pedall.service_state import service_state
 
@@ -55,7 +56,15 @@ def calculator_fields(knowledge: KnowledgeBase) -> list[FormField]:
                 choices=choices if patient_field.kind is FieldKind.CODED else [],
             )
         )
-    lesions = sorted(model.lesions.display.items(), key=lambda item: item[1].lower())
+    # Lesion classes of the pedall namespace (not owl:Nothing), the root class left out.
+    lesions = sorted(
+        (
+            (iri, label)
+            for iri, label in model.lesions.display.items()
+            if iri.startswith(str(PEDALL)) and iri != str(PEDALL.GeneticLesion)
+        ),
+        key=lambda item: item[1].lower(),
+    )
     fields.append(
         FormField(
             column=LESIONS_COLUMN,

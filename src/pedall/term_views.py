@@ -172,6 +172,7 @@ class TermViews:
             items = (
                 item
                 for pair in sorted(self.asserted.predicate_objects(node), key=str)
+                if pair != (RDF.type, OWL.Restriction)  # the shape of the text says so
                 for item in pair
             )
         return tuple(
