@@ -5,6 +5,7 @@ killed workers), linked data, the patient endpoints, logs and a bounded load tes
 
 from __future__ import annotations
 
+import html
 import json
 import select
 import socket
@@ -580,6 +581,30 @@ def test_term_page_for_a_browser(client: httpx.Client, knowledge_base: Knowledge
 
 
 SKOS_DEFINITION = URIRef("http://www.w3.org/2004/02/skos/core#definition")
+SKOS_EXACT_MATCH = URIRef("http://www.w3.org/2004/02/skos/core#exactMatch")
+
+
+def test_term_pages_show_mappings_and_evidence(
+    client: httpx.Client, knowledge_base: KnowledgeBase
+) -> None:
+    graph = knowledge_base.graph
+    mapped = sorted(
+        (subject, target)
+        for subject, target in graph.subject_objects(SKOS_EXACT_MATCH)
+        if str(subject).startswith(str(PEDALL))
+    )
+    about = sorted(
+        (subject, statement)
+        for statement, subject in graph.subject_objects(PEDALL.about)
+        if str(subject).startswith(str(PEDALL)) and graph.value(statement, PEDALL.statement)
+    )
+    assert mapped and about
+    for term, target in mapped[:3]:
+        page = client.get(f"/id/{str(term)[len(str(PEDALL)) :]}", headers={"Accept": "text/html"})
+        assert f'href="{target}"' in page.text
+    for term, statement in about[:3]:
+        page = client.get(f"/id/{str(term)[len(str(PEDALL)) :]}", headers={"Accept": "text/html"})
+        assert html.escape(str(graph.value(statement, PEDALL.statement))) in page.text
 
 
 def test_shape_terms_dereference_too(client: httpx.Client) -> None:
