@@ -477,6 +477,13 @@ def validate(
     help="Query worker processes (queries that can run at once).",
 )
 @click.option(
+    "--query-memory-mb",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=256),
+    help="Memory each query worker may use; a query needing more gets HTTP 503.",
+)
+@click.option(
     "--max-body-bytes",
     default=5 * 1024 * 1024,
     show_default=True,
@@ -489,6 +496,7 @@ def serve(
     port: int,
     query_timeout: float,
     workers: int,
+    query_memory_mb: int,
     max_body_bytes: int,
 ) -> None:
     """Run the HTTP service: SPARQL endpoint, linked data, /classify, /validate and pages.
@@ -510,6 +518,7 @@ def serve(
         query_timeout=query_timeout,
         max_body_bytes=max_body_bytes,
         workers=workers,
+        query_memory_bytes=query_memory_mb * 1024**2,
         data_root=data_root,
     )
     access = logging.getLogger(ACCESS_LOGGER)

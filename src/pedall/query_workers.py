@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import queue
+import resource
 import signal
 import threading
 import time
@@ -117,9 +118,14 @@ def answer_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
     return QueryAnswer(media_type, serialize_result(result, media_type))
 
 
-def _serve_queries(connection: Connection, ntriples: bytes) -> None:
-    """The body of a worker process: load the graph, then answer queries until closed."""
+def _serve_queries(connection: Connection, ntriples: bytes, memory_bytes: int) -> None:
+    """The body of a worker process: load the graph, then answer queries until closed.
+
+    The process's address space is capped at ``memory_bytes``: a query that would need
+    more ends its worker (which the parent replaces) instead of the machine's memory.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     store = ox.Store()
     store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
     del ntriples
@@ -164,10 +170,13 @@ class QueryWorkerPool:
     >>> pool.close()
     """
 
-    def __init__(self, ntriples: bytes, *, size: int, timeout: float) -> None:
+    def __init__(
+        self, ntriples: bytes, *, size: int, timeout: float, memory_bytes: int = 2 * 1024**3
+    ) -> None:
         self.ntriples = ntriples
         self.size = size
         self.timeout = timeout
+        self.memory_bytes = memory_bytes
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[QueryWorker] = queue.Queue()
         self._workers: set[QueryWorker] = set()
@@ -222,9 +231,12 @@ class QueryWorkerPool:
             worker.connection.send(request)
             finished = worker.connection.poll(max(deadline - time.monotonic(), 0.0))
             reply = worker.connection.recv() if finished else None
-        except (EOFError, OSError) as error:
+        except (EOFError, OSError):
             self._replace(worker)
-            raise QueryWorkerError(f"the query worker stopped unexpectedly: {error}") from None
+            raise QueryWorkerError(
+                "the query stopped its worker process: it needed more than the "
+                f"{self.memory_bytes // 2**20} MB a query may use, or the engine failed"
+            ) from None
         if reply is None:
             self._replace(worker)
             raise QueryTimeoutError(
@@ -236,7 +248,10 @@ class QueryWorkerPool:
     def _spawn(self) -> QueryWorker:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
-            target=_serve_queries, args=(child_end, self.ntriples), daemon=True, name="pedall-query"
+            target=_serve_queries,
+            args=(child_end, self.ntriples, self.memory_bytes),
+            daemon=True,
+            name="pedall-query",
         )
         process.start()
         child_end.close()

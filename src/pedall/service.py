@@ -62,7 +62,7 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (RequestTooLargeError, 413),
     (InputFormatError, 400),
     (PatientDataError, 422),
-    (QueryWorkerError, 500),
+    (QueryWorkerError, 503),
     (DataFileError, 500),
 )
 
@@ -81,7 +81,12 @@ def open_service(settings: ServiceSettings) -> ServiceState:
     del store
     tools = toolkit(knowledge)
     _ = tools.fast_engine, tools.data_quality  # compile once, not inside a request
-    pool = QueryWorkerPool(ntriples, size=settings.workers, timeout=settings.query_timeout)
+    pool = QueryWorkerPool(
+        ntriples,
+        size=settings.workers,
+        timeout=settings.query_timeout,
+        memory_bytes=settings.query_memory_bytes,
+    )
     pool.start()
     return ServiceState(
         settings=settings,

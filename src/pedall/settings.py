@@ -25,6 +25,7 @@ class ServiceSettings:
     query_timeout: float = 10.0
     max_body_bytes: int = 5 * 1024 * 1024
     workers: int = 2
+    query_memory_bytes: int = 2 * 1024**3
     read_only: bool = True
     data_root: Path | None = None
 
@@ -33,6 +34,8 @@ class ServiceSettings:
             raise ValueError("query_timeout must be positive")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.query_memory_bytes < 256 * 1024**2:
+            raise ValueError("query_memory_bytes must be at least 256 MB")
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
         if not self.read_only:
