@@ -285,6 +285,14 @@ def test_service_description_with_void(client: httpx.Client, service: RunningSer
     assert dumps and all(client.get(dump).status_code == 200 for dump in dumps[:1])
 
 
+def test_void_at_the_well_known_place(client: httpx.Client) -> None:
+    response = client.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert response.headers["content-type"].startswith("application/n-triples")
+    graph = parsed(response.content, pyoxigraph.RdfFormat.N_TRIPLES)
+    (dataset,) = graph.subjects(RDF.type, VOID.Dataset)
+    assert (dataset, VOID.uriSpace, Literal(str(PEDALL))) in graph
+
+
 def test_browser_asking_for_the_endpoint_is_sent_to_the_query_page(client: httpx.Client) -> None:
     response = client.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
     assert response.status_code == 303

@@ -101,6 +101,16 @@ def sparql_router() -> APIRouter:
         format_keyword = parameters.get("format", [None])[0]
         return await answer(state, text, request.headers.get("accept"), format_keyword)
 
+    @router.get("/.well-known/void", name="void", response_class=Response)
+    def void(
+        request: Request,
+        format: Annotated[str | None, Query(description="ttl, jsonld, nt or xml.")] = None,
+    ) -> Response:
+        """The VoID description of the dataset (with the service description), at the
+        well-known place VoID defines."""
+        accept = request.headers.get("accept")
+        return describe_service(request, service_state(request), accept, format, pages=False)
+
     return router
 
 
@@ -123,12 +133,18 @@ async def answer(
 
 
 def describe_service(
-    request: Request, state: ServiceState, accept: str | None, format_keyword: str | None
+    request: Request,
+    state: ServiceState,
+    accept: str | None,
+    format_keyword: str | None,
+    *,
+    pages: bool = True,
 ) -> Response:
-    """The service description in an RDF format, or the query page for a browser."""
+    """The service description in an RDF format, or (with ``pages``) the query page for
+    a browser."""
     media_type = format_override(format_keyword, GRAPH_FORMATS, GRAPH_TYPES)
     if media_type is None:
-        media_type = negotiate(accept, {**GRAPH_TYPES, HTML: HTML})
+        media_type = negotiate(accept, {**GRAPH_TYPES, HTML: HTML} if pages else GRAPH_TYPES)
     if media_type == HTML:
         return HTMLResponse(
             status_code=303, headers={"Location": str(request.url_for("query_page"))}
