@@ -29,10 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="run `make browser` to install chromium"),
-]
+pytestmark = pytest.mark.browser
 # One patient as the calculator's form takes it: column -> value.
 PATIENT = {
     "sex": "F",
@@ -57,6 +54,7 @@ def service(pedall_service: RunningService) -> RunningService:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make browser`"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

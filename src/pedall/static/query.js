@@ -35,7 +35,7 @@
       for (const name of answer.head.vars) {
         const cell = document.createElement("td");
         const term = binding[name];
-        if (term && term.type === "uri") {
+        if (term && term.type === "uri" && /^https?:\/\//.test(term.value)) {
           const anchor = document.createElement("a");
           const base = "https://w3id.org/pedall/";
           anchor.href = term.value.startsWith(base) ? "/id/" + term.value.slice(base.length) : term.value;
