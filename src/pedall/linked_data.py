@@ -36,8 +36,8 @@ def linked_data_router() -> APIRouter:
         inferred: Annotated[bool, Query(description="Add inferred triples (RDF only).")] = False,
         format: Annotated[str | None, Query(description="ttl, jsonld, nt or xml.")] = None,
     ) -> Response:
-        """The term ``pedall:{name}``: HTML for a browser, Turtle, JSON-LD, N-Triples or
-        RDF/XML by ``Accept`` (or ``format``); 404 for a name the graph does not know."""
+        """The term pedall:{name}: HTML for a browser, Turtle, JSON-LD, N-Triples or
+        RDF/XML by Accept (or format); 404 for a name the graph does not know."""
         state = service_state(request)
         iri = term_iri(name)
         if not state.term_views.knows(iri):
@@ -77,7 +77,7 @@ def linked_data_router() -> APIRouter:
         extension: str,
         inferred: Annotated[bool, Query(description="Include the inferred triples.")] = False,
     ) -> Response:
-        """The whole graph as ``graph.ttl``, ``graph.jsonld``, ``graph.nt`` or ``graph.rdf``."""
+        """The whole graph as graph.ttl, graph.jsonld, graph.nt or graph.rdf."""
         if extension not in DOWNLOAD_EXTENSIONS:
             raise HTTPException(404, f"no download graph.{extension}; try graph.ttl")
         return download_response(request, DOWNLOAD_EXTENSIONS[extension], inferred=inferred)
@@ -88,7 +88,7 @@ def linked_data_router() -> APIRouter:
         format: Annotated[str, Query(description="ttl, jsonld, nt or xml.")] = "ttl",
         inferred: Annotated[bool, Query(description="Include the inferred triples.")] = False,
     ) -> Response:
-        """The whole graph in ``format``, as a file to save."""
+        """The whole graph in format, as a file to save."""
         media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES)
         if media_type is None:
             raise HTTPException(400, f"unknown format {format!r}; expected ttl, jsonld, nt or xml")

@@ -90,7 +90,7 @@ def patient_router() -> APIRouter:
     @router.post("/validate", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
     async def validate(request: Request) -> Response:
         """Check posted patient data against the data-quality shapes: the JSON report
-        (or, for ``Accept: text/turtle``, the SHACL report graph); 422 when it does not
+        (or, for "Accept: text/turtle", the SHACL report graph); 422 when it does not
         conform, 400 for unreadable input."""
         posted = await patient_payload(request)
         if posted is None:

@@ -69,7 +69,7 @@ def sparql_router() -> APIRouter:
 
     @router.post("/sparql", response_class=Response, openapi_extra=_POST_BODY)
     async def sparql_post(request: Request) -> Response:
-        """Run a query sent as a form (``query=``) or as ``application/sparql-query``."""
+        """Run a query sent as a form ("query=") or as "application/sparql-query"."""
         state = service_state(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == SPARQL_UPDATE:
