@@ -37,6 +37,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol
 
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pedall import RESEARCH_NOTICE
@@ -509,7 +510,7 @@ class CohortRunner:
 
     def _progress_bar(self, stream: IO[bytes], source: str) -> _ProgressBar:
         show = self.progress if self.progress is not None else sys.stderr.isatty()
-        return _ProgressBar(stream, source, show)
+        return _ProgressBar(stream, source, show, forced=self.progress is True)
 
 
 @dataclass
@@ -519,20 +520,23 @@ class _ProgressBar:
     stream: IO[bytes]
     source: str
     show: bool
+    forced: bool = False
     _progress: Progress | None = None
 
     def __enter__(self) -> Callable[[int], None]:
         if not self.show:
             return lambda done: None
         total = _size(self.stream)
+        # Asked for explicitly: drawn even when stderr is not a terminal.
+        console = Console(file=sys.stderr, force_terminal=True if self.forced else None)
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             TextColumn("{task.fields[patients]} patients"),
             TimeRemainingColumn(),
+            console=console,
             transient=True,
         )
-        self._progress.console.file = sys.stderr
         task = self._progress.add_task(self.source, total=total, patients=0)
         self._progress.start()
         progress = self._progress
