@@ -144,7 +144,9 @@ def _print_result_table(result: QueryResult, title: str) -> None:
             )
         else:
             columns, rows = result.variables, result.rows
-        table = Table(*columns, title=Text(title), caption=f"{len(rows)} rows")
+        table = Table(title=Text(title), caption=f"{len(rows)} rows")
+        for column in columns:  # fold long values rather than cut them
+            table.add_column(column, overflow="fold")
         for row in rows:  # Text: values are shown as they are, never read as rich markup
             table.add_row(*(Text(compact_term(term)) for term in row))
         console.print(table)
