@@ -43,7 +43,7 @@ class CohortProfile:
     """The proportions the generator draws from (fractions of patients)."""
 
     t_lineage: float = 0.15  # review: 10-15 % of patients have T-ALL
-    ph_positive: float = 0.03  # review: Ph+ incidence of 3 % (MRC ALL97/99)
+    ph_positive: float = 0.03  # review: Ph+ incidence of 3 % (MRC ALL97/99), of all patients
     infant: float = 0.04  # placeholder
     kmt2a_in_infants: float = 0.75  # review: about 75 % of infant ALL
     notch1_in_t: float = 0.55  # review: over 50 % of T-ALL
@@ -65,7 +65,7 @@ class CohortProfile:
     mrd_not_measured: float = 0.08  # MRD is often not measured (yet)
 
 
-KMT2A_PARTNERS = ("MLL-AF4", "MLL-AF9", "KMT2A-MLLT1", "MLL-AF10", "MLL")
+KMT2A_PARTNERS = ("t(4;11)", "MLL-AF4", "MLL-AF9", "KMT2A-MLLT1", "MLL-AF10", "MLL")
 PH_LIKE_SUBTYPES = ("Ph-like", "ABL1-r", "PDGFRB rearrangement", "JAK2-r", "CRLF2-r", "EPOR-r")
 
 
@@ -92,11 +92,12 @@ def _lesions(rng: random.Random, profile: CohortProfile, t_cell: bool, infant: b
     if infant and rng.random() < profile.kmt2a_in_infants:
         return [rng.choice(KMT2A_PARTNERS)]
     draw = rng.random()
-    if draw < profile.ph_positive:
-        found.append(rng.choice(("BCR-ABL1", "Ph+", "BCR-ABL")))
-    elif draw < profile.ph_positive + profile.etv6_runx1_in_b:
-        found.append(rng.choice(("ETV6-RUNX1", "TEL-AML1")))
-    elif draw < profile.ph_positive + profile.etv6_runx1_in_b + profile.tcf3_pbx1_in_b:
+    ph_in_b = profile.ph_positive / (1 - profile.t_lineage)  # 3 % of all patients
+    if draw < ph_in_b:
+        found.append(rng.choice(("BCR-ABL1", "Ph+", "t(9;22)")))
+    elif draw < ph_in_b + profile.etv6_runx1_in_b:
+        found.append(rng.choice(("ETV6-RUNX1", "t(12;21)", "TEL-AML1")))
+    elif draw < ph_in_b + profile.etv6_runx1_in_b + profile.tcf3_pbx1_in_b:
         found.append(rng.choice(("TCF3-PBX1", "E2A-PBX1")))
     elif rng.random() < 0.02:
         found.append(rng.choice(KMT2A_PARTNERS))
