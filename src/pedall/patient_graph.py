@@ -46,6 +46,16 @@ def rdf_value(spec: PatientField, value: CellValue) -> URIRef | Literal:
     return Literal(decimal_lexical(value), datatype=XSD.decimal)
 
 
+def untyped_rdf_value(value: CellValue) -> URIRef | Literal:
+    """The RDF term of a value of a field without a CSV column (only RDF input has it,
+    such as the raw CSF findings of ``pedall.patient_rdf``), typed by the value itself."""
+    if isinstance(value, URIRef | bool):
+        return value if isinstance(value, URIRef) else Literal(value)
+    if isinstance(value, int):
+        return Literal(str(value), datatype=XSD.integer)
+    return Literal(decimal_lexical(value), datatype=XSD.decimal)
+
+
 class PatientGraphWriter:
     """Adds patients to a graph; one writer per patient model."""
 
@@ -65,7 +75,9 @@ class PatientGraphWriter:
         if patient_id is not None:
             graph.add((node, PEDALL.patientId, Literal(patient_id)))
         for prop, value in values.items():
-            graph.add((node, URIRef(prop), rdf_value(self.fields[prop], value)))
+            spec = self.fields.get(prop)
+            term = rdf_value(spec, value) if spec is not None else untyped_rdf_value(value)
+            graph.add((node, URIRef(prop), term))
         for index, lesion in enumerate(lesions):
             lesion_node = URIRef(f"{node}/lesion/{index}")
             graph.add((node, PEDALL.hasLesion, lesion_node))
