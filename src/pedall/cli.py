@@ -388,7 +388,8 @@ def classify(
     elif output_format == "csv":
         _emit(results_csv(results), output)
     else:
-        _emit(results_turtle(results, read_schemes(kb.graph), records), output)
+        turtle = results_turtle(results, read_schemes(kb.graph), toolkit(kb).model, records)
+        _emit(turtle, output)
     if output_format != "table":
         click.echo(RESEARCH_NOTICE, err=True)
     if any(issue.severity == "error" for issue in issues):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from urllib.parse import quote
 
-from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +21,8 @@ from pedall import RESEARCH_NOTICE
 from pedall.classification import NCI_SCHEME, RISK_SCHEME, Classification
 from pedall.errors import PatientIssue
 from pedall.namespaces import PATIENT, PEDALL, PREFIXES
+from pedall.patient_graph import PatientGraphWriter, patient_node
+from pedall.patient_model import PatientModel
 from pedall.patients import PatientRecord
 from pedall.schemes import Scheme
 
@@ -80,38 +81,37 @@ def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
     ]
 
 
-def patient_node(result: Classification, record: PatientRecord | None) -> URIRef:
-    """The patient's node: its IRI from RDF input, else one under the patient namespace."""
-    if record is not None and record.node is not None:
-        return URIRef(record.node)
+def _patient_node(result: Classification, record: PatientRecord | None) -> URIRef:
+    if record is not None:
+        return patient_node(record)
     return PATIENT[quote(result.patient_id, safe="")]
 
 
 def results_graph(
     results: Sequence[Classification],
     schemes: Mapping[str, Scheme],
+    model: PatientModel,
     records: Mapping[tuple[str, str], PatientRecord] | None = None,
 ) -> Graph:
-    """The patients as RDF: their data (when ``records``, keyed by source and patient id,
-    are given) and their classification: ``pedall:meetsCriterion`` for each criterion
-    reported, ``pedall:assignedRiskGroup`` (CMCP-ALL2008 and, when decided, NCI/Rome),
+    """The patients as RDF: their data as read (when ``records``, keyed by source and
+    patient id, are given; written as the reference engine writes them) and their
+    classification: ``pedall:meetsCriterion`` for each criterion reported,
+    ``pedall:assignedRiskGroup`` (CMCP-ALL2008 and, when decided, NCI/Rome),
     ``pedall:possibleRiskGroup``, ``pedall:provisionalClassification`` and
     ``pedall:missingField``."""
     graph = Graph()
     for prefix in ("pedall", "patient", "xsd"):
         graph.bind(prefix, PREFIXES[prefix], override=True)
     risk, nci = schemes[RISK_SCHEME], schemes[NCI_SCHEME]
+    writer = PatientGraphWriter(model)
     for result in results:
         record = (records or {}).get((result.source, result.patient_id))
-        node = patient_node(result, record)
+        node = _patient_node(result, record)
         outcome = result.outcome
+        if record is not None:
+            writer.add_record(graph, record)
         graph.add((node, RDF.type, PEDALL.Patient))
         graph.add((node, PEDALL.patientId, Literal(result.patient_id)))
-        if record is not None:
-            for prop, value in record.values.items():
-                graph.add((node, URIRef(prop), _literal_or_iri(value)))
-            for lesion in record.lesions:
-                graph.add((node, PEDALL.hasLesion, URIRef(lesion)))
         for criterion in outcome.criteria:
             graph.add((node, PEDALL.meetsCriterion, URIRef(criterion.iri)))
         graph.add((node, PEDALL.assignedRiskGroup, URIRef(risk.group(outcome.risk_group).iri)))
@@ -128,21 +128,12 @@ def results_graph(
 def results_turtle(
     results: Sequence[Classification],
     schemes: Mapping[str, Scheme],
+    model: PatientModel,
     records: Mapping[tuple[str, str], PatientRecord] | None = None,
 ) -> str:
     """``results_graph`` in Turtle, headed by the research-use notice as a comment."""
-    body = results_graph(results, schemes, records).serialize(format="longturtle")
+    body = results_graph(results, schemes, model, records).serialize(format="longturtle")
     return f"# {RESEARCH_NOTICE}\n{body}"
-
-
-def _literal_or_iri(value: object) -> URIRef | Literal:
-    if isinstance(value, URIRef):
-        return value
-    if isinstance(value, bool | int):
-        return Literal(value)
-    if isinstance(value, float):
-        return Literal(Decimal(repr(value)), datatype=XSD.decimal)
-    return Literal(str(value))
 
 
 def render_results(
@@ -154,11 +145,14 @@ def render_results(
     missing), then the located errors and warnings, then the research-use notice."""
     if results:
         table = Table(title="Risk classification (CMCP-ALL2008, NCI/Rome)", show_lines=True)
-        table.add_column("patient")
-        table.add_column("risk group")
-        table.add_column("NCI/Rome")
-        table.add_column("why: criteria met (group; section of the source)")
-        table.add_column("missing")
+        for header in (
+            "patient",
+            "risk group",
+            "NCI/Rome",
+            "why: criteria met (group; section of the source)",
+            "missing",
+        ):
+            table.add_column(header, overflow="fold")
         for result in results:
             table.add_row(
                 Text(result.patient_id),
@@ -205,7 +199,7 @@ def render_issues(console: Console, issues: Sequence[PatientIssue]) -> None:
             continue
         table = Table(title=f"{title} ({len(chosen)})", title_style="bold")
         for column in ("file", "where", "patient", "field", "value", "problem"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for issue in chosen:
             # Text, not markup: patient data must be shown as given, brackets included.
             table.add_row(
