@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 
 from pedall.knowledge import KnowledgeBase, owl_rl_closure
 from pedall.namespaces import PATIENT, PEDALL
@@ -106,3 +106,7 @@ def test_lesion_hierarchy_is_closed_transitively(knowledge_base: KnowledgeBase) 
         RDFS.subClassOf,
         PEDALL.GeneticLesion,
     ) not in knowledge_base.graph
+
+
+def test_closure_of_patients_and_ontology_has_no_contradiction(closed_patients: Graph) -> None:
+    assert list(closed_patients.subjects(RDF.type, OWL.Nothing)) == []
