@@ -205,8 +205,8 @@ def test_several_files_give_one_document_with_errors_located_per_file(
     located = [(e["source"], e["line"], e["node"], e["column"]) for e in document["errors"]]
     assert located == [
         (str(table), 3, None, "age_years"),
-        (str(graph), None, "<http://example.org/t2>", "patient_id"),
-        (str(graph), None, "<http://example.org/t2>", "age_years"),
+        (str(graph), None, "http://example.org/t2", "patient_id"),
+        (str(graph), None, "http://example.org/t2", "age_years"),
         (str(broken), 3, None, None),
     ]
     assert "not valid Turtle" in document["errors"][3]["message"]

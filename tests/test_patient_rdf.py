@@ -107,7 +107,7 @@ def test_a_wrong_value_is_an_issue_naming_node_field_and_value(
         'ex:good a pedall:Patient ; pedall:patientId "GOOD" ; pedall:ageYears 5 .',
     )
     (issue,) = result.issues
-    assert issue.node == "<http://example.org/bad>"
+    assert issue.node == "http://example.org/bad"
     assert issue.patient_id == "BAD"
     assert issue.column == column
     assert issue.line is None
@@ -131,11 +131,11 @@ def test_patient_ids_are_required_and_unique(knowledge_base: KnowledgeBase) -> N
         """,
     )
     assert [(i.node, i.column) for i in result.issues] == [
-        ("<http://example.org/a>", "patient_id"),
-        ("<http://example.org/c>", "patient_id"),
-        ("<http://example.org/d>", "patient_id"),
-        ("<http://example.org/e>", "patient_id"),
-        ("<http://example.org/f>", "patient_id"),
+        ("http://example.org/a", "patient_id"),
+        ("http://example.org/c", "patient_id"),
+        ("http://example.org/d", "patient_id"),
+        ("http://example.org/e", "patient_id"),
+        ("http://example.org/f", "patient_id"),
     ]
     assert "<http://example.org/a>" in result.issues[0].message
     assert "<http://example.org/b>" in result.issues[1].message

@@ -209,8 +209,11 @@ def _read_patient(
     properties = outgoing.get(node, {})
     patient_id: str | None = None
 
+    # Issues name the node as records do: the bare IRI (a blank node by its label).
+    located = node.value if isinstance(node, ox.NamedNode) else name
+
     def issue(column: str | None, value: str | None, message: str) -> None:
-        issues.append(PatientIssue(None, column, value, message, patient_id, source, node=name))
+        issues.append(PatientIssue(None, column, value, message, patient_id, source, node=located))
 
     ids = properties.get(PATIENT_ID, [])
     if not ids:
