@@ -12,7 +12,7 @@ import io
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rdflib import URIRef
 
@@ -79,8 +79,12 @@ def parse_cell(spec: PatientField, text: str) -> CellValue:
         iri = spec.codes.get(cell.upper())
         if iri is None:
             raise ValueError(spec.expected())
-        return URIRef(iri)
+        return _coded_value(iri)
     raise ValueError(f"column {spec.column} cannot be read")
+
+
+# The few coded values, made once (building an IRI checks it, which costs).
+_coded_value = lru_cache(maxsize=4096)(URIRef)
 
 
 def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadResult:
@@ -127,7 +131,7 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     ended = reader.line_num  # type: ignore[attr-defined]
     for row in reader:
         start, ended = ended + 1, reader.line_num  # type: ignore[attr-defined]
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():  # every cell blank
             continue
         yield start, row
 
@@ -246,6 +250,8 @@ def _read_row(
 def split_lesions(text: str) -> list[str]:
     """The codes of a lesions cell: ``;``-separated, except inside parentheses, so that
     ISCN translocations such as ``t(9;22)`` stay whole."""
+    if "(" not in text:
+        return text.split(LESION_SEPARATOR)
     codes: list[str] = []
     current: list[str] = []
     depth = 0
