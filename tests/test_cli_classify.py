@@ -263,3 +263,23 @@ def test_the_ttl_patient_keeps_its_own_iri(invoke: Invoke, tmp_path: Path) -> No
     node = URIRef("http://example.org/p1")
     assert (node, PEDALL.assignedRiskGroup, PEDALL["CMCP-ALL2008-very-high"]) in graph
     assert (node, PEDALL.csfWbcPerMicroliter, None) in graph
+
+
+def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: Path) -> None:
+    patients = tmp_path / "p.csv"
+    patients.write_text(
+        "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"
+        "prephase_blasts_per_ul,mrd_eoi_percent,cr_after_induction,chromosome_count,lesions,"
+        "down_syndrome,site\n"
+        "R1,F,4,12000,B,CNS1,false,200,0.005,true,46,TEL-AML1,false,Seoul\n"
+        "R2,M,7,20000,T,CNS1,false,,0.005,true,46,,false,Busan\n"
+        "R3,M,7,-5,T,CNS1,false,,0.005,true,46,,false,Busan\n"
+    )
+    documents = {}
+    for engine in ("fast", "reference"):
+        result = invoke("classify", str(patients), "--format", "json", "--engine", engine)
+        assert result.exit_code == 1
+        documents[engine] = json.loads(result.stdout)
+    assert documents["fast"] == documents["reference"]
+    assert [r["risk_group"] for r in documents["fast"]["results"]] == ["low", "high"]
+    assert [e["patient_id"] for e in documents["fast"]["errors"]] == ["R3"]
