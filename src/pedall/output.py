@@ -180,7 +180,10 @@ def _criteria_cell(result: Classification) -> str:
     """Each criterion met with its group and the section of its source, then the sources
     (cited once for the cell)."""
     if not result.outcome.criteria:
-        return "-"
+        # Every completion reaches at least the risk group, but by different criteria.
+        return (
+            "none certain yet: depends on the missing data" if result.outcome.provisional else "-"
+        )
     lines = []
     sources: dict[str, None] = {}
     for criterion in result.outcome.criteria:
