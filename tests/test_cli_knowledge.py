@@ -111,6 +111,23 @@ def test_query_a_construct_file(
     assert "pedall:BCR-ABL1" in table.stdout
 
 
+def test_query_with_a_bound_variable(run: Callable[..., Result]) -> None:
+    result = run("query", "lesion-synonyms", "--bind", "lesion=pedall:TCF3-PBX1", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["label"] for row in table] == ["TCF3-PBX1"]
+    assert "E2A-PBX1" in table[0]["synonyms"]
+
+
+@pytest.mark.parametrize(
+    ("bind", "message"), [("lesion", "expected NAME=VALUE"), ("a b=1", "not a SPARQL variable")]
+)
+def test_bad_bind_exits_with_status_2(run: Callable[..., Result], bind: str, message: str) -> None:
+    result = run("query", "lesion-synonyms", "--bind", bind)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
 def test_query_list_names_every_library_query(run: Callable[..., Result]) -> None:
     result = run("query", "--list")
     assert result.exit_code == 0, result.output

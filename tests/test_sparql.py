@@ -19,8 +19,10 @@ from pedall.sparql import (
     RESULTS_MEDIA_TYPES,
     QueryForm,
     QueryPolicy,
+    Term,
     _keyword_outside_literals,
     _parse_tree_names,
+    binding_term,
     build_store,
     check_query,
     compact_term,
@@ -28,6 +30,7 @@ from pedall.sparql import (
     serialize_result,
 )
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
 TOY = """
 @prefix ex: <http://example.org/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -186,6 +189,31 @@ def test_pedall_prefixes_are_predeclared(make_graph: Callable[[str], Graph]) -> 
     store = build_store(make_graph("<https://w3id.org/pedall/x> a <https://w3id.org/pedall/Y> ."))
     result = run_query(store, "SELECT ?x WHERE { ?x a pedall:Y }")
     assert [compact_term(row[0]) for row in result.rows] == ["pedall:x"]
+
+
+def test_bindings_give_variables_a_value(toy_store: pyoxigraph.Store) -> None:
+    text = "SELECT ?drug ?label WHERE { ?drug rdfs:label ?label }"
+    imatinib = pyoxigraph.NamedNode("http://example.org/imatinib")
+    result = run_query(toy_store, text, bindings={"drug": imatinib})
+    assert result.rows == ((imatinib, pyoxigraph.Literal("imatinib", language="en")),)
+    with pytest.raises(QuerySyntaxError, match="not a SPARQL variable name"):
+        run_query(toy_store, text, bindings={"drug label": imatinib})
+
+
+@pytest.mark.parametrize(
+    ("value", "term"),
+    [
+        ("<http://example.org/a>", pyoxigraph.NamedNode("http://example.org/a")),
+        ("https://doi.org/10.1/x", pyoxigraph.NamedNode("https://doi.org/10.1/x")),
+        ("pedall:BCR-ABL1", pyoxigraph.NamedNode("https://w3id.org/pedall/BCR-ABL1")),
+        ("10", pyoxigraph.Literal("10", datatype=pyoxigraph.NamedNode(XSD + "integer"))),
+        ("-0.5", pyoxigraph.Literal("-0.5", datatype=pyoxigraph.NamedNode(XSD + "decimal"))),
+        ("MLL-AF4", pyoxigraph.Literal("MLL-AF4")),
+        ("nope:x", pyoxigraph.Literal("nope:x")),
+    ],
+)
+def test_binding_terms(value: str, term: Term) -> None:
+    assert binding_term(value) == term
 
 
 def test_ask_and_construct(toy_store: pyoxigraph.Store) -> None:

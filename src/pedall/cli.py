@@ -43,6 +43,7 @@ from pedall.schemes import read_schemes
 from pedall.sparql import (
     QueryResult,
     Term,
+    binding_term,
     build_store,
     compact_term,
     run_query,
@@ -94,10 +95,22 @@ QUERY_OUTPUT_MEDIA_TYPES = {
     show_default=True,
     help="table for a person; json (SPARQL JSON results, JSON-LD for graphs) or csv.",
 )
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Give the query variable NAME a value before it runs (an IRI, CURIE, number or "
+    "text), e.g. --bind source=https://doi.org/10.3345/kjp.2017.60.5.129; repeatable.",
+)
 @click.option("--list", "list_queries", is_flag=True, help="List the library's queries.")
 @data_root_option
 def query(
-    name_or_file: str | None, output_format: str, list_queries: bool, data_root: Path | None
+    name_or_file: str | None,
+    output_format: str,
+    binds: tuple[str, ...],
+    list_queries: bool,
+    data_root: Path | None,
 ) -> None:
     """Run a library query by NAME (see --list) or the SPARQL query in FILE (.rq) on the
     knowledge graph with its inferred triples."""
@@ -108,9 +121,10 @@ def query(
             return
         if name_or_file is None:
             raise click.UsageError("give a query name or a .rq file (or --list)")
+        bindings = _bindings(binds)
         library_query = find_query(name_or_file, files)
         store = build_store(KnowledgeBase(files).inferred)
-        result = run_query(store, library_query.text)
+        result = run_query(store, library_query.text, bindings=bindings)
     except QueryError as error:
         raise click.UsageError(str(error)) from None
     except DataFileError as error:
@@ -124,6 +138,20 @@ def query(
         raise click.UsageError(f"--format {output_format} is for SELECT and ASK queries")
     click.echo(serialize_result(result, media_type), nl=False)
     click.echo(RESEARCH_NOTICE, err=True)
+
+
+def _bindings(binds: tuple[str, ...]) -> dict[str, Term]:
+    """The variable values of ``--bind NAME=VALUE`` options."""
+    bindings = {}
+    for bind in binds:
+        name, equals, value = bind.partition("=")
+        if not equals:
+            raise click.UsageError(f"--bind {bind!r}: expected NAME=VALUE")
+        try:
+            bindings[name.strip().lstrip("?$")] = binding_term(value.strip())
+        except ValueError as error:  # pyoxigraph refuses a malformed IRI
+            raise click.UsageError(f"--bind {bind!r}: {error}") from None
+    return bindings
 
 
 def _print_library(files: DataFiles) -> None:

@@ -314,22 +314,57 @@ def compact_term(term: Term | None, prefixes: Mapping[str, str] = PREFIXES) -> s
     return term_value(term)
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"[+-]?(\d+)(\.\d+)?")
+
+
+def binding_term(value: str, prefixes: Mapping[str, str] = PREFIXES) -> Term:
+    """The RDF term a person means by ``value`` when binding a query variable: an IRI for
+    ``<...>``, ``http(s)://...``, ``urn:...`` or a CURIE of a known prefix; an integer or
+    decimal for a number; a plain string otherwise.
+
+    >>> binding_term("pedall:KMT2A-AFF1")
+    <NamedNode value=https://w3id.org/pedall/KMT2A-AFF1>
+    >>> binding_term("10").datatype
+    <NamedNode value=http://www.w3.org/2001/XMLSchema#integer>
+    """
+    if value.startswith("<") and value.endswith(">"):
+        return ox.NamedNode(value[1:-1])
+    if value.startswith(("http://", "https://", "urn:")):
+        return ox.NamedNode(value)
+    prefix, colon, local = value.partition(":")
+    if colon and prefix in prefixes:
+        return ox.NamedNode(prefixes[prefix] + local)
+    number = _NUMBER.fullmatch(value)
+    if number:
+        kind = "decimal" if number.group(2) else "integer"
+        return ox.Literal(value, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{kind}"))
+    return ox.Literal(value)
+
+
 def run_query(
     store: ox.Store,
     text: str,
     *,
     policy: QueryPolicy = DEFAULT_POLICY,
     prefixes: Mapping[str, str] = PREFIXES,
+    bindings: Mapping[str, Term] | None = None,
 ) -> QueryResult:
     """Check ``text`` against ``policy`` and run it on ``store``.
 
     ``prefixes`` are declared for the query in advance (pedall's by default), so a query
-    may use ``pedall:`` or ``skos:`` without its own PREFIX lines.
+    may use ``pedall:`` or ``skos:`` without its own PREFIX lines. ``bindings`` give
+    variables a value before the query runs (SEP-0007 substitution, as if by ``VALUES``):
+    one library query then answers for one lesion or one source.
     Raises ``ForbiddenQueryError`` or ``QuerySyntaxError``.
     """
+    for name in bindings or {}:
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise QuerySyntaxError(f"{name!r} is not a SPARQL variable name")
+    substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
     parsed = check_query(text, policy)
     try:
-        answer = store.query(parsed.text, prefixes=dict(prefixes))
+        answer = store.query(parsed.text, prefixes=dict(prefixes), substitutions=substitutions)
     except SyntaxError as error:
         raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
     if isinstance(answer, ox.QueryBoolean):
