@@ -377,6 +377,8 @@ def test_the_json_contract_keys(knowledge_base: KnowledgeBase) -> None:
 
 BAD_ROWS = [
     ("non-numeric age", "BAD,seven,10000,B,", "age_years", "seven", "a number"),
+    ("negative WBC", "BAD,5,-1,B,", "wbc_per_ul", "-1", "must not be negative"),
+    ("implausible age", "BAD,31,10000,B,", "age_years", "31", "under 30"),
     ("unknown lesion", "BAD,5,10000,B,ETV6-RUNX", "lesions", "ETV6-RUNX", "ETV6-RUNX1"),
     ("empty id", ",5,10000,B,", "patient_id", "", "empty"),
     ("duplicate id", "GOOD1,5,10000,B,", "patient_id", "GOOD1", "duplicate"),

@@ -275,11 +275,26 @@ def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: 
         "R2,M,7,20000,T,CNS1,false,,0.005,true,46,,false,Busan\n"
         "R3,M,7,-5,T,CNS1,false,,0.005,true,46,,false,Busan\n"
     )
+    # Raw CSF findings are only in RDF input: the reference engine must write them too.
+    graph = tmp_path / "p.ttl"
+    graph.write_text(
+        "@prefix pedall: <https://w3id.org/pedall/> .\n"
+        '<http://example.org/r4> a pedall:Patient ; pedall:patientId "R4" ; '
+        "pedall:ageYears 5 ; pedall:immunophenotype pedall:PrecursorBCell ; "
+        "pedall:wbcPerMicroliter 1000 ; pedall:prephaseBlastsPerMicroliter 10 ; "
+        "pedall:mrdEndOfInductionPercent 0 ; pedall:completeRemissionAfterInduction true ; "
+        "pedall:chromosomeCount 46 ; pedall:testicularInvolvement false ; "
+        "pedall:csfWbcPerMicroliter 7 ; pedall:csfBlastsSeen true .\n"
+    )
     documents = {}
     for engine in ("fast", "reference"):
-        result = invoke("classify", str(patients), "--format", "json", "--engine", engine)
+        result = invoke(
+            "classify", str(patients), str(graph), "--format", "json", "--engine", engine
+        )
         assert result.exit_code == 1
         documents[engine] = json.loads(result.stdout)
     assert documents["fast"] == documents["reference"]
-    assert [r["risk_group"] for r in documents["fast"]["results"]] == ["low", "high"]
+    results = documents["fast"]["results"]
+    assert [r["risk_group"] for r in results] == ["low", "high", "high"]
+    assert "CMCP-ALL2008-high-cns-testis" in {c["id"] for c in results[2]["criteria"]}
     assert [e["patient_id"] for e in documents["fast"]["errors"]] == ["R3"]

@@ -269,26 +269,3 @@ def test_a_blank_node_patient_has_no_node_iri(knowledge_base: KnowledgeBase) -> 
     result = read_turtle(knowledge_base, '[] a pedall:Patient ; pedall:patientId "B1" .')
     (record,) = result.records
     assert (record.patient_id, record.node) == ("B1", None)
-
-
-def test_both_engines_read_csf_findings_alike(knowledge_base: KnowledgeBase) -> None:
-    turtle = PREFIXES + (
-        "".join(
-            f'ex:p{n} a pedall:Patient ; pedall:patientId "P{n}" ; pedall:ageYears 5 ;\n'
-            "    pedall:immunophenotype pedall:PrecursorBCell ; pedall:wbcPerMicroliter 1000 ;\n"
-            "    pedall:prephaseBlastsPerMicroliter 10 ; pedall:mrdEndOfInductionPercent 0 ;\n"
-            "    pedall:completeRemissionAfterInduction true ; pedall:chromosomeCount 46 ;\n"
-            "    pedall:testicularInvolvement false ; pedall:hasLesion pedall:ETV6-RUNX1 ;\n"
-            f"    pedall:csfWbcPerMicroliter {wbc} ; pedall:csfBlastsSeen true .\n"
-            for n, wbc in ((1, 7),)
-        )
-    )
-    outcomes = {
-        engine: classify_input(knowledge_base, turtle.encode(), "text/turtle", engine=engine)
-        for engine in ("fast", "reference")
-    }
-    assert outcomes["fast"].as_json() == outcomes["reference"].as_json()
-    assert outcomes["fast"].errors == []
-    assert "CMCP-ALL2008-high-cns-testis" in {
-        c.id for c in outcomes["fast"].results[0].outcome.criteria
-    }
