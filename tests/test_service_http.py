@@ -628,6 +628,15 @@ def test_shape_terms_dereference_too(client: httpx.Client) -> None:
 def test_unknown_term_is_404(client: httpx.Client) -> None:
     for accept in ("text/turtle", "text/html"):
         assert client.get("/id/NoSuchLesion", headers={"Accept": accept}).status_code == 404
+    assert client.head("/id/NoSuchLesion").status_code == 404
+
+
+def test_head_of_a_term_and_a_download(client: httpx.Client) -> None:
+    term = client.head("/id/BCR-ABL1", headers={"Accept": "application/ld+json"})
+    assert term.status_code == 200
+    assert term.headers["content-type"].startswith("application/ld+json")
+    assert term.content == b""
+    assert client.head("/graph.nt").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ def linked_data_router() -> APIRouter:
     """The routes of term dereferencing and graph downloads."""
     router = APIRouter(tags=["Linked data"])
 
-    @router.get("/id/{name:path}", name="term", response_class=Response)
+    @router.api_route(
+        "/id/{name:path}", name="term", methods=["GET", "HEAD"], response_class=Response
+    )
     def term(
         request: Request,
         name: str,
@@ -71,7 +73,9 @@ def linked_data_router() -> APIRouter:
             request, "terms.html", {"groups": state.term_views.index(), "notice": RESEARCH_NOTICE}
         )
 
-    @router.get("/graph.{extension}", name="graph_file", response_class=Response)
+    @router.api_route(
+        "/graph.{extension}", name="graph_file", methods=["GET", "HEAD"], response_class=Response
+    )
     def graph_file(
         request: Request,
         extension: str,
@@ -82,7 +86,9 @@ def linked_data_router() -> APIRouter:
             raise HTTPException(404, f"no download graph.{extension}; try graph.ttl")
         return download_response(request, DOWNLOAD_EXTENSIONS[extension], inferred=inferred)
 
-    @router.get("/download", name="download", response_class=Response)
+    @router.api_route(
+        "/download", name="download", methods=["GET", "HEAD"], response_class=Response
+    )
     def download(
         request: Request,
         format: Annotated[str, Query(description="ttl, jsonld, nt or xml.")] = "ttl",
