@@ -25,6 +25,7 @@ from pedall.classification import (
 )
 from pedall.completion import FieldDomain, field_domains
 from pedall.conditions import (
+    EMPTY,
     PathValues,
     RuleRunner,
     ShapeCompiler,
@@ -39,6 +40,7 @@ from pedall.patients import CellValue, PatientRecord
 from pedall.schemes import Scheme, read_schemes
 
 MEETS = str(PEDALL.meetsCriterion)
+OPEN = PathValues(open=True)
 HAS_LESION = str(PEDALL.hasLesion)
 Leaf = tuple[dict[str, CellValue], dict[str, str]]
 
@@ -55,15 +57,24 @@ class FastEngine:
     read_paths: frozenset[str]
     _memo: dict[tuple[object, ...], Outcome] = field(default_factory=dict)
     _runner: RuleRunner = field(init=False)
-    # Per record being classified: what the rules derive under each partial assignment.
-    _derived: dict[tuple[tuple[str, CellValue], ...], dict[str, PathValues]] = field(
+    # Per record being classified: its facts, and the criteria met (certainly or maybe)
+    # under each partial assignment of its missing fields.
+    _base: dict[str, PathValues] = field(init=False, default_factory=dict)
+    _derived: dict[tuple[tuple[str, CellValue], ...], PathValues] = field(
         init=False, default_factory=dict
     )
-    # One facts object per (property, reduced value), so its fingerprint is computed once.
+    # Across records: the criteria met by the facts the rules read (by their fingerprints).
+    _meets: dict[tuple[object, ...], PathValues] = field(init=False, default_factory=dict)
+    _rule_paths: tuple[str, ...] = field(init=False, default=())
+    # One facts object per (property, reduced value) and per lesion list, so that each
+    # fingerprint is computed once.
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
+    _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._runner = RuleRunner(self.rules)
+        paths = {p for rule in self.rules for c in rule.conditions for p in c.paths()}
+        self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in self.rules}))
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
@@ -99,7 +110,7 @@ class FastEngine:
         key = self._signature(record)
         outcome = self._memo.get(key)
         if outcome is None:
-            self._derived.clear()
+            self._base = self._base_facts(record)
             outcome = self._outcome(record)
             self._derived.clear()
             self._memo[key] = outcome
@@ -121,9 +132,8 @@ class FastEngine:
 
     # -- the search ------------------------------------------------------------------
 
-    def _facts(
-        self, record: PatientRecord, assigned: Mapping[str, CellValue]
-    ) -> dict[str, PathValues]:
+    def _base_facts(self, record: PatientRecord) -> dict[str, PathValues]:
+        """The record's facts: each value reduced to its region's, missing fields open."""
         facts: dict[str, PathValues] = {}
         for prop, value in record.values.items():
             domain = self.domains.get(prop)
@@ -133,14 +143,24 @@ class FastEngine:
                 else (PathValues((value,)))
             )
         for prop in self.domains:
-            if prop in assigned:
-                facts[prop] = self._single(prop, assigned[prop])
-            elif prop not in record.values:
-                facts[prop] = PathValues(open=True)
-        lesions: tuple[Value, ...] = tuple(
-            self.model.lesions.closure((lesion,)) for lesion in record.lesions
-        )
-        facts[HAS_LESION] = PathValues(lesions)
+            if prop not in record.values:
+                facts[prop] = OPEN
+        lesions = self._lesion_facts.get(record.lesions)
+        if lesions is None:
+            closures: tuple[Value, ...] = tuple(
+                self.model.lesions.closure((lesion,)) for lesion in record.lesions
+            )
+            lesions = PathValues(closures)
+            if len(self._lesion_facts) < 100_000:
+                self._lesion_facts[record.lesions] = lesions
+        facts[HAS_LESION] = lesions
+        return facts
+
+    def _facts(self, assigned: Mapping[str, CellValue]) -> dict[str, PathValues]:
+        """The facts of the record being classified, with some missing fields assigned."""
+        facts = dict(self._base)
+        for prop, value in assigned.items():
+            facts[prop] = self._single(prop, value)
         return facts
 
     def _single(self, prop: str, value: CellValue) -> PathValues:
@@ -152,20 +172,27 @@ class FastEngine:
                 self._known[key] = known
         return known
 
-    def _apply(
-        self, record: PatientRecord, assigned: Mapping[str, CellValue]
-    ) -> Mapping[str, PathValues]:
-        """What the rules derive for the record under a partial assignment (remembered
-        while the record is being classified)."""
+    def _apply(self, assigned: Mapping[str, CellValue]) -> PathValues:
+        """The criteria the record being classified meets under a partial assignment
+        (remembered for the record, and across records by the facts the rules read)."""
         key = tuple(sorted(assigned.items()))
-        derived = self._derived.get(key)
-        if derived is None:
-            derived = self._runner.apply(self._facts(record, assigned))
-            self._derived[key] = derived
-        return derived
+        meets = self._derived.get(key)
+        if meets is None:
+            facts = self._facts(assigned)
+            shared = tuple(
+                None if (known := facts.get(p)) is None else known.fingerprint
+                for p in self._rule_paths
+            )
+            meets = self._meets.get(shared)
+            if meets is None:
+                meets = self._runner.apply(facts).get(MEETS, EMPTY)
+                if len(self._meets) >= 100_000:
+                    self._meets.clear()
+                self._meets[shared] = meets
+            self._derived[key] = meets
+        return meets
 
-    def _decide(self, derived: Mapping[str, PathValues]) -> dict[str, str | None]:
-        meets = derived.get(MEETS, PathValues())
+    def _decide(self, meets: PathValues) -> dict[str, str | None]:
         certain = {str(v) for v in meets.values}
         maybe = {str(v) for v in meets.maybe}
 
@@ -179,12 +206,12 @@ class FastEngine:
     ) -> None:
         """Search the completions: each leaf is a partial assignment of missing fields that
         decides every scheme, standing for all completions that extend it."""
-        derived = self._apply(record, assigned)
-        decided = self._decide(derived)
+        meets = self._apply(assigned)
+        decided = self._decide(meets)
         if all(code is not None for code in decided.values()):
             out.append((assigned, {name: code for name, code in decided.items() if code}))
             return
-        prop = self._next_field(record, assigned, derived)
+        prop = self._next_field(record, assigned, meets)
         for value in self.domains[prop].values:
             self._leaves(record, {**assigned, prop: value}, out)
 
@@ -192,10 +219,10 @@ class FastEngine:
         self,
         record: PatientRecord,
         assigned: Mapping[str, CellValue],
-        derived: Mapping[str, PathValues],
+        meets: PathValues,
     ) -> str:
         """The open field read by the most undecided criteria (fewest values on a tie)."""
-        undecided = {str(v) for v in derived.get(MEETS, PathValues()).maybe}
+        undecided = {str(v) for v in meets.maybe}
         pending = [p for p in self.domains if p not in record.values and p not in assigned]
         return max(
             pending,
@@ -232,7 +259,7 @@ class FastEngine:
 
     def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""
-        root = self._apply(record, {}).get(MEETS, PathValues())
+        root = self._apply({})
         certain = {str(v) for v in root.values}
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
@@ -246,5 +273,5 @@ class FastEngine:
         return certain
 
     def _holds(self, record: PatientRecord, assigned: dict[str, CellValue], iri: str) -> bool:
-        meets = self._apply(record, assigned).get(MEETS, PathValues())
+        meets = self._apply(assigned)
         return any(str(v) == iri for v in meets.values)

@@ -17,6 +17,7 @@ OWL RL inference. Both give the same issues, in the same order.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,7 +52,10 @@ from pedall.patients import CellValue, PatientRecord
 
 ENGINES = ("fast", "reference")
 BATCH_RECORDS = 2_000
-FAILING_MEMO_LIMIT = 500_000
+FAILING_MEMO_LIMIT = 100_000
+BOUNDED_TESTS = frozenset(
+    ("minInclusive", "minExclusive", "maxInclusive", "maxExclusive", "datatype")
+)
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
 Facts = dict[str, PathValues]
@@ -72,6 +76,9 @@ class QualityCheck:
     severity: str  # 'error' or 'warning'
     holds: Callable[[Facts], Truth]
     reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
+    # When the check tests only a count, a datatype and numeric bounds: the bounds (its
+    # truth then depends on the value's type and region only); None: on the value itself.
+    cuts: tuple[float, ...] | None = None
 
 
 @dataclass(eq=False)
@@ -150,12 +157,12 @@ class DataQualityChecker:
     def _fast_issues(self, record: PatientRecord) -> list[PatientIssue]:
         facts: Facts | None = None
         failing: list[int] = []
-        for group, (reads, indices) in enumerate(self._check_groups):
+        for group, (reads, indices, cuts) in enumerate(self._check_groups):
             if not reads:  # what such a check reads is not known: evaluate it every time
                 facts = facts if facts is not None else self._facts(record)
                 failing += [i for i in indices if self.checks[i].holds(facts) is False]
                 continue
-            key = (group, *[self._typed_value(record, path) for path in reads])
+            key = (group, *[self._typed_value(record, path, cuts) for path in reads])
             found = self._failing.get(key)
             if found is None:
                 facts = facts if facts is not None else self._facts(record)
@@ -171,23 +178,38 @@ class DataQualityChecker:
         return self._ordered(issues)
 
     @cached_property
-    def _check_groups(self) -> list[tuple[tuple[str, ...], list[int]]]:
+    def _check_groups(self) -> list[tuple[tuple[str, ...], list[int], tuple[float, ...] | None]]:
         """The checks grouped by the paths they read (the checks of a group fail or pass
-        together for equal values there)."""
+        together for equal values there), with the numeric bounds of the group when its
+        single path is tested only by count, datatype and bounds."""
         groups: dict[tuple[str, ...], list[int]] = {}
         for index, check in enumerate(self.checks):
             groups.setdefault(check.reads, []).append(index)
-        return list(groups.items())
+        out = []
+        for reads, indices in groups.items():
+            cuts = [self.checks[i].cuts for i in indices]
+            bounded = len(reads) == 1 and all(c is not None for c in cuts)
+            merged = tuple(sorted({p for c in cuts for p in c or ()})) if bounded else None
+            out.append((reads, indices, merged))
+        return out
 
-    def _typed_value(self, record: PatientRecord, path: str) -> object:
+    def _typed_value(
+        self, record: PatientRecord, path: str, cuts: tuple[float, ...] | None
+    ) -> object:
         """What the facts hold at ``path``, as a key: values with their types (Python
-        equates ``True`` with ``1``, SHACL does not)."""
+        equates ``True`` with ``1``, SHACL does not), numbers by region when ``cuts``."""
         if path == PATIENT_ID:
             return record.patient_id
         if path == HAS_LESION:
             return record.lesions
         value = record.values.get(path)
-        return None if value is None else (type(value), value)
+        if value is None:
+            return None
+        if cuts is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            index = bisect_left(cuts, value)
+            on_point = index < len(cuts) and cuts[index] == value
+            return (type(value), 2 * index + on_point)
+        return (type(value), value)
 
     def _facts(self, record: PatientRecord) -> Facts:
         facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
@@ -339,7 +361,21 @@ def _property_check(prop: PropertyShape) -> QualityCheck:
         severity_of(prop.severity),
         prop.evaluate,
         (prop.path,),
+        _bounds_only(prop),
     )
+
+
+def _bounds_only(prop: PropertyShape) -> tuple[float, ...] | None:
+    """The numeric bounds of a property shape that tests nothing but counts, datatypes and
+    bounds; None otherwise."""
+    if prop.has_value or prop.qualified is not None:
+        return None
+    if any(test.kind not in BOUNDED_TESTS for test in prop.tests):
+        return None
+    bounds = {test.argument for test in prop.tests if test.kind != "datatype"}
+    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+        return None
+    return tuple(sorted(float(b) for b in bounds))  # type: ignore[arg-type]
 
 
 def _node_check(shape: NodeShape) -> QualityCheck:
