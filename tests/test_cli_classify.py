@@ -298,3 +298,24 @@ def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: 
     assert [r["risk_group"] for r in results] == ["low", "high", "high"]
     assert "CMCP-ALL2008-high-cns-testis" in {c["id"] for c in results[2]["criteria"]}
     assert [e["patient_id"] for e in documents["fast"]["errors"]] == ["R3"]
+
+
+def test_the_ttl_output_reads_back_to_the_same_classification(
+    invoke: Invoke, example_path: Path, tmp_path: Path
+) -> None:
+    first = invoke("classify", str(example_path), "--format", "ttl")
+    graph_file = tmp_path / "classified.ttl"
+    graph_file.write_text(first.stdout)
+    again = invoke("classify", str(graph_file), "--format", "json")
+    assert again.exit_code == 0, again.output
+    document = json.loads(again.stdout)
+    table = json.loads(invoke("classify", str(example_path), "--format", "json").stdout)
+    assert document["errors"] == []
+    # The same data-quality warnings, and none about the classification terms read back.
+    assert [w["message"] for w in document["warnings"]] == [w["message"] for w in table["warnings"]]
+    contract = ("risk_group", "possible_groups", "provisional", "missing", "criteria", "nci_rome")
+
+    def by_id(results: list[dict[str, object]]) -> dict[object, tuple[object, ...]]:
+        return {r["patient_id"]: tuple(r[key] for key in contract) for r in results}
+
+    assert by_id(document["results"]) == by_id(table["results"])

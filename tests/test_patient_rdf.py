@@ -269,3 +269,20 @@ def test_a_blank_node_patient_has_no_node_iri(knowledge_base: KnowledgeBase) -> 
     result = read_turtle(knowledge_base, '[] a pedall:Patient ; pedall:patientId "B1" .')
     (record,) = result.records
     assert (record.patient_id, record.node) == ("B1", None)
+
+
+def test_an_undeclared_pedall_property_is_a_warning_with_a_suggestion(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    result = read_turtle(
+        knowledge_base,
+        'ex:p1 a pedall:Patient ; pedall:patientId "P1" ; pedall:ageyears 5 ;\n'
+        "    pedall:assignedRiskGroup pedall:CMCP-ALL2008-low ; ex:note 1 .",
+    )
+    (warning,) = result.issues
+    assert warning.severity == "warning"
+    assert warning.value == "<https://w3id.org/pedall/ageyears>"
+    assert "did you mean <https://w3id.org/pedall/ageYears>" in warning.message
+    # A warning does not stop the patient; the misspelt value is not read.
+    (record,) = result.records
+    assert record.values == {}

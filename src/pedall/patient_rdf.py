@@ -15,6 +15,7 @@ is refused before parsing).
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -75,6 +76,7 @@ class RdfPatientFields:
     """The patient fields an RDF patient graph may carry, keyed by property IRI."""
 
     fields: Mapping[str, PatientField]
+    declared: frozenset[str]  # every pedall: term the ontology declares
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel) -> RdfPatientFields:
@@ -82,7 +84,24 @@ class RdfPatientFields:
         the shapes read (such as the raw CSF findings the derived-finding rules use)."""
         fields = dict(model.field_by_property())
         fields.update(_rdf_only_fields(kb.graph, kb.shapes, set(fields) | {PATIENT_ID}))
-        return cls(fields)
+        declared = frozenset(
+            str(term)
+            for term in kb.graph.subjects(RDF.type, None)
+            if isinstance(term, URIRef) and str(term).startswith(str(PEDALL))
+        )
+        return cls(fields, declared)
+
+    def undeclared(self, predicate: str) -> bool:
+        """A pedall: predicate the ontology does not declare (most likely a typo)."""
+        return predicate.startswith(str(PEDALL)) and predicate not in self.declared
+
+    def closest(self, predicate: str) -> list[str]:
+        """The patient properties spelled most like ``predicate``, as suggestions."""
+        names = {
+            iri.removeprefix(str(PEDALL)): iri for iri in (*self.fields, PATIENT_ID, HAS_LESION)
+        }
+        wanted = predicate.removeprefix(str(PEDALL))
+        return [names[n] for n in difflib.get_close_matches(wanted, names, n=2, cutoff=0.6)]
 
 
 def _rdf_only_fields(graph: Graph, shapes: Graph, known: set[str]) -> dict[str, PatientField]:
@@ -182,7 +201,8 @@ def read_rdf(
     for node in patients:
         issues_before = len(result.issues)
         record = _read_patient(node, outgoing, model, fields, source, seen, result.issues)
-        if record is not None and len(result.issues) == issues_before:
+        new_issues = result.issues[issues_before:]
+        if record is not None and all(i.severity != "error" for i in new_issues):
             result.records.append(record)
     return result
 
@@ -212,8 +232,10 @@ def _read_patient(
     # Issues name the node as records do: the bare IRI (a blank node by its label).
     located = node.value if isinstance(node, ox.NamedNode) else name
 
-    def issue(column: str | None, value: str | None, message: str) -> None:
-        issues.append(PatientIssue(None, column, value, message, patient_id, source, node=located))
+    def issue(column: str | None, value: str | None, message: str, severity: str = "error") -> None:
+        issues.append(
+            PatientIssue(None, column, value, message, patient_id, source, severity, located)
+        )
 
     ids = properties.get(PATIENT_ID, [])
     if not ids:
@@ -241,6 +263,16 @@ def _read_patient(
                 values[prop] = rdf_value(spec, given[0])
             except ValueError as error:
                 issue(spec.column, _shown(given[0]), f"expected {error}")
+    for predicate in properties:
+        if fields.undeclared(predicate):
+            hint = ", ".join(f"<{iri}>" for iri in fields.closest(predicate))
+            issue(
+                None,
+                f"<{predicate}>",
+                f"<{predicate}> is not a term of the pedall ontology, so its value is ignored"
+                + (f"; did you mean {hint}?" if hint else ""),
+                "warning",
+            )
     lesions: list[str] = []
     for value in properties.get(HAS_LESION, []):
         for lesion in _lesion_classes(value, outgoing, model, issue):
