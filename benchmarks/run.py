@@ -235,6 +235,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             measurements.append(measure(stage))
         print(f"Machine: {header}\n")
         print(markdown_table(measurements))
+        if reference_size in sizes:
+            same = (folder / "reference.json").read_bytes() == (
+                folder / f"fast-{reference_size}.json"
+            ).read_bytes()
+            verdict = "identical" if same else "DIFFERENT"
+            print(f"\nReference and fast engine JSON on the {reference_size:,}: {verdict}.")
 
 
 if __name__ == "__main__":
