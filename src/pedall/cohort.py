@@ -47,6 +47,7 @@ from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge import KnowledgeBase
 from pedall.output import CSV_COLUMNS, result_row
 from pedall.patients import DuplicateIds, RowRead, RowReader, open_table
+from pedall.resources import DataFiles
 
 Row = tuple[int, list[str]]
 
@@ -166,12 +167,13 @@ class BatchWorker:
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker
 
 
-def _start_worker(kb: KnowledgeBase | None) -> None:
-    """Pool initializer: keep the worker inherited through fork, or build one."""
+def _start_worker(files: DataFiles | None) -> None:
+    """Pool initializer: keep the worker inherited through fork, or build one from the
+    data files (a spawned process starts empty)."""
     global _worker
     if _worker is None:
-        assert kb is not None
-        _worker = BatchWorker(toolkit(kb))
+        assert files is not None
+        _worker = BatchWorker(toolkit(KnowledgeBase(files)))
 
 
 def _run_batch(batch: Batch) -> list[RowOutcome]:
@@ -504,7 +506,7 @@ class CohortRunner:
                 _worker = None
             else:
                 self._pool = multiprocessing.get_context("spawn").Pool(
-                    self._workers_wanted(), _start_worker, (self.kb,)
+                    self._workers_wanted(), _start_worker, (self.kb.files,)
                 )
         return self._pool
 
