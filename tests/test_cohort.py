@@ -222,3 +222,26 @@ def test_cli_classify_and_validate_stream_the_same_documents(
     outcome = validate_input(knowledge_base, payload, "text/csv", source=str(table))
     assert report["errors"] == [i.as_dict() for i in outcome.errors]
     assert report["conforms"] is False
+
+
+def test_one_engine_classifies_from_many_threads_as_from_one(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    # The HTTP service classifies from a thread pool with one shared engine.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pedall.api import toolkit
+    from pedall.fast_engine import FastEngine
+    from pedall.patients import read_csv
+
+    model = toolkit(knowledge_base).model
+    records = read_csv(cohort_csv(400, seed=21), model).records
+    expected = [
+        c.as_dict() for c in FastEngine.from_knowledge(knowledge_base, model).classify(records)
+    ]
+    shared = FastEngine.from_knowledge(knowledge_base, model)
+    parts = [records[i::4] for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(shared.classify, parts))
+    got = {c.patient_id: c.as_dict() for part in results for c in part}
+    assert [got[r.patient_id] for r in records] == expected

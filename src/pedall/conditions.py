@@ -15,6 +15,7 @@ Values of a focus node's property, as the evaluator sees them:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -139,15 +140,19 @@ class PathValues:
         )
         token = _FINGERPRINTS.get(raw)
         if token is None:
-            if len(_FINGERPRINTS) >= _FINGERPRINT_LIMIT:
-                return raw  # never equal to a number: correct, only not shared
-            token = _FINGERPRINTS[raw] = len(_FINGERPRINTS)
+            with _FINGERPRINT_LOCK:  # two threads must not hand out the same number
+                token = _FINGERPRINTS.get(raw)
+                if token is None:
+                    if len(_FINGERPRINTS) >= _FINGERPRINT_LIMIT:
+                        return raw  # never equal to a number: correct, only not shared
+                    token = _FINGERPRINTS[raw] = len(_FINGERPRINTS)
         return token
 
 
 # Fingerprints handed out so far (they are never reassigned, so they can key memos).
 _FINGERPRINTS: dict[tuple[object, ...], int] = {}
 _FINGERPRINT_LIMIT = 1_000_000
+_FINGERPRINT_LOCK = threading.Lock()
 
 
 EMPTY = PathValues()

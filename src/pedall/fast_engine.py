@@ -9,6 +9,7 @@ share one outcome (memoized), so a cohort costs little more than its distinct pr
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -70,6 +71,7 @@ class FastEngine:
     # fingerprint is computed once.
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self._runner = RuleRunner(self.rules)
@@ -110,10 +112,13 @@ class FastEngine:
         key = self._signature(record)
         outcome = self._memo.get(key)
         if outcome is None:
-            self._base = self._base_facts(record)
-            outcome = self._outcome(record)
-            self._derived.clear()
-            self._memo[key] = outcome
+            with self._lock:  # the search keeps per-record state; the service has threads
+                outcome = self._memo.get(key)
+                if outcome is None:
+                    self._base = self._base_facts(record)
+                    outcome = self._outcome(record)
+                    self._derived.clear()
+                    self._memo[key] = outcome
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
