@@ -145,3 +145,10 @@ def test_a_byte_order_mark_is_ignored(model: PatientModel) -> None:
 )
 def test_lesion_codes_split_on_semicolons_outside_parentheses(cell: str, codes: list[str]) -> None:
     assert split_lesions(cell) == codes
+
+
+def test_owl_nothing_is_not_a_lesion_code(knowledge_base: KnowledgeBase) -> None:
+    # OWL RL infers owl:Nothing rdfs:subClassOf every class, GeneticLesion included.
+    lesions = toolkit(knowledge_base).model.lesions
+    assert lesions.resolve("Nothing") is None
+    assert all(iri.startswith("https://w3id.org/pedall/") for iri in lesions.display)

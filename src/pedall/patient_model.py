@@ -155,7 +155,9 @@ def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:
     lesion_classes = {
         str(c)
         for c in inferred.transitive_subjects(RDFS.subClassOf, PEDALL.GeneticLesion)
-        if isinstance(c, URIRef)
+        # OWL RL makes owl:Nothing a subclass of everything; only pedall's own classes
+        # are lesion codes.
+        if isinstance(c, URIRef) and c.startswith(str(PEDALL))
     }
     by_code: dict[str, str] = {}
     spelled: dict[str, str] = {}
