@@ -332,14 +332,33 @@ def _validate_streaming(
             issues = runner.validate_files(files)
     except DataFileError as error:
         raise click.ClickException(str(error)) from None
-    combined = ValidationOutcome(issues, [], toolkit(kb).data_quality)
+    _emit_validation(ValidationOutcome(issues, [], toolkit(kb).data_quality), output_format, output)
+
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["fast", "reference"]),
+    default="fast",
+    show_default=True,
+    help="fast: compiled from the shapes; reference: pyshacl with owlrl (slow, same results).",
+)
+
+
+def _emit_json(document: dict[str, object], output: Path | None) -> None:
+    """A JSON result document, with the research-use notice, to stdout or ``output``."""
+    document["notice"] = RESEARCH_NOTICE
+    _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+
+
+def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Path | None) -> None:
     if output_format == "text":
-        _emit(combined.as_text(), output)
+        _emit(outcome.as_text(), output)
+    elif output_format == "json":
+        _emit_json(outcome.as_json(), output)
     else:
-        document = combined.as_json()
-        document["notice"] = RESEARCH_NOTICE
-        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
-    if not combined.conforms:
+        _emit(outcome.report_graph.serialize(format="turtle"), output)
+        click.echo(RESEARCH_NOTICE, err=True)
+    if not outcome.conforms:
         sys.exit(1)
 
 
@@ -360,13 +379,7 @@ def _emit(content: str, output: Path | None) -> None:
     show_default=True,
     help="table (with the explanation) for a person; json, csv or ttl (RDF) for machines.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["fast", "reference"]),
-    default="fast",
-    show_default=True,
-    help="fast: compiled from the shapes; reference: pyshacl with owlrl (slow, same results).",
-)
+@engine_option
 @patient_output_option
 @data_root_option
 def classify(
@@ -410,9 +423,7 @@ def classify(
             assert isinstance(console.file, io.StringIO)
             _emit(console.file.getvalue(), output)
     elif output_format == "json":
-        document = ClassifyOutcome(results, issues).as_json()
-        document["notice"] = RESEARCH_NOTICE
-        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
+        _emit_json(ClassifyOutcome(results, issues).as_json(), output)
     elif output_format == "csv":
         _emit(results_csv(results), output)
     else:
@@ -435,13 +446,7 @@ def classify(
     help="text for a person (patient, field, value, what is wrong); json; ttl: the standard "
     "SHACL validation report graph (from pyshacl).",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["fast", "reference"]),
-    default="fast",
-    show_default=True,
-    help="fast: the shapes compiled; reference: pyshacl with owlrl (slow, same issues).",
-)
+@engine_option
 @patient_output_option
 @data_root_option
 def validate(
@@ -475,18 +480,9 @@ def validate(
             raise click.ClickException(str(error)) from None
         issues += outcome.issues
         records += outcome.records
-    combined = ValidationOutcome(issues, records, toolkit(kb).data_quality)
-    if output_format == "text":
-        _emit(combined.as_text(), output)
-    elif output_format == "json":
-        document = combined.as_json()
-        document["notice"] = RESEARCH_NOTICE
-        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)
-    else:
-        _emit(combined.report_graph.serialize(format="turtle"), output)
-        click.echo(RESEARCH_NOTICE, err=True)
-    if not combined.conforms:
-        sys.exit(1)
+    _emit_validation(
+        ValidationOutcome(issues, records, toolkit(kb).data_quality), output_format, output
+    )
 
 
 @main.command()
