@@ -50,6 +50,7 @@ from pedall.patients import DuplicateIds, RowRead, RowReader, open_table
 from pedall.resources import DataFiles
 
 Row = tuple[int, list[str]]
+RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class JsonRenderer:
         del as_dict["patient_id"]
         text = json.dumps(as_dict, indent=2, ensure_ascii=False)
         body = "\n".join("    " + line for line in text.splitlines()[1:-1])
-        if len(self._bodies) > 100_000:
+        if len(self._bodies) > RENDERED_BODIES:
             self._bodies.clear()
         self._bodies[id(outcome)] = (outcome, body)
         return body

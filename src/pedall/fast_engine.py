@@ -43,6 +43,7 @@ from pedall.schemes import Scheme, read_schemes
 MEETS = str(PEDALL.meetsCriterion)
 OPEN = PathValues(open=True)
 HAS_LESION = str(PEDALL.hasLesion)
+CACHE_ENTRIES = 1 << 17  # bound on each small cache of shared facts (a memory cap, not data)
 Leaf = tuple[dict[str, CellValue], dict[str, str]]
 
 
@@ -156,7 +157,7 @@ class FastEngine:
                 self.model.lesions.closure((lesion,)) for lesion in record.lesions
             )
             lesions = PathValues(closures)
-            if len(self._lesion_facts) < 100_000:
+            if len(self._lesion_facts) < CACHE_ENTRIES:
                 self._lesion_facts[record.lesions] = lesions
         facts[HAS_LESION] = lesions
         return facts
@@ -173,7 +174,7 @@ class FastEngine:
         known = self._known.get(key)
         if known is None:
             known = PathValues((value,))
-            if len(self._known) < 100_000:  # reduced values are few; raw ones stay unshared
+            if len(self._known) < CACHE_ENTRIES:  # reduced values are few; raw ones stay unshared
                 self._known[key] = known
         return known
 
@@ -191,7 +192,7 @@ class FastEngine:
             meets = self._meets.get(shared)
             if meets is None:
                 meets = self._runner.apply(facts).get(MEETS, EMPTY)
-                if len(self._meets) >= 100_000:
+                if len(self._meets) >= CACHE_ENTRIES:
                     self._meets.clear()
                 self._meets[shared] = meets
             self._derived[key] = meets

@@ -144,10 +144,13 @@ def _read_fields(graph: Graph) -> tuple[PatientField, ...]:
     return tuple(sorted(fields, key=lambda f: _column_order(graph, f)))
 
 
-def _column_order(graph: Graph, field: PatientField) -> tuple[int, str]:
-    # The contract's column order is kept as data (pedall:csvColumnOrder); fall back to name.
+def _column_order(graph: Graph, field: PatientField) -> tuple[bool, int, str]:
+    # The contract's column order is kept as data (pedall:csvColumnOrder); columns without
+    # one come after those with one, by name.
     order = graph.value(URIRef(field.property), PEDALL.csvColumnOrder)
-    return (int(order) if isinstance(order, Literal) else 1000, field.column)
+    if isinstance(order, Literal):
+        return (False, int(order), field.column)
+    return (True, 0, field.column)
 
 
 def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:

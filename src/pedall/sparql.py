@@ -93,7 +93,7 @@ class QueryPolicy:
     """What a query may do. The only knob is the size of the text: everything that could
     write or reach outside the graph (update, SERVICE, FROM) is always refused."""
 
-    max_length: int = 100_000
+    max_length: int = 1 << 17  # characters; longer query texts are refused
 
     def check(self, text: str) -> ParsedQuery:
         """Parse ``text`` and classify it, or raise why it cannot run.

@@ -52,7 +52,7 @@ from pedall.patients import CellValue, PatientRecord
 
 ENGINES = ("fast", "reference")
 BATCH_RECORDS = 2_000
-FAILING_MEMO_LIMIT = 100_000
+FAILING_MEMO_LIMIT = 1 << 17
 BOUNDED_TESTS = frozenset(
     ("minInclusive", "minExclusive", "maxInclusive", "maxExclusive", "datatype")
 )
