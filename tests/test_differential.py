@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 from benchmarks.cohort import CohortProfile, patient_rows
 
+from patient_rows import COMPLETE_PATIENT
 from pedall.api import Toolkit, toolkit
 from pedall.classification import Classification
 from pedall.completion import FieldDomain
@@ -23,20 +24,7 @@ from pedall.patient_model import FieldKind
 from pedall.patients import PatientRecord, read_csv
 
 # A complete B-lineage patient; each generated row changes some of its cells.
-BASE = {
-    "sex": "M",
-    "age_years": "5",
-    "wbc_per_ul": "20000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "500",
-    "mrd_eoi_percent": "0.001",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "lesions": "",
-    "down_syndrome": "false",
-}
+BASE = COMPLETE_PATIENT
 # The edges the review's criteria draw (also derived from the shapes below, whatever they
 # hold): ages, WBC, prephase blasts, MRD and chromosome counts on and around each cut.
 LISTED_EDGES = {

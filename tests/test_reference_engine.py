@@ -11,6 +11,7 @@ import pytest
 from pyshacl import validate
 from rdflib import Graph
 
+from patient_rows import COMPLETE_PATIENT
 from pedall.api import toolkit
 from pedall.classification import Classification
 from pedall.errors import DataFileError, PatientDataError
@@ -29,20 +30,7 @@ HEADER = (
     "down_syndrome"
 )
 # A low-risk B-lineage patient, every field known; each row below changes what it names.
-BASE = {
-    "sex": "M",
-    "age_years": "5",
-    "wbc_per_ul": "20000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "500",
-    "mrd_eoi_percent": "0.001",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "lesions": "ETV6-RUNX1",
-    "down_syndrome": "false",
-}
+BASE = {**COMPLETE_PATIENT, "lesions": "ETV6-RUNX1"}
 PATIENTS = {
     "low-etv6": {},
     "low-trisomies": {"lesions": "trisomy 4;trisomy 10;trisomy 17"},

@@ -15,6 +15,7 @@ from pyshacl import validate
 from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 
+from patient_rows import COMPLETE_PATIENT
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, toolkit, validate_input
 from pedall.cli import main
@@ -25,20 +26,7 @@ from pedall.namespaces import PEDALL
 from pedall.validation import DataQualityChecker, check_records, compile_checks
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
-GOOD = {
-    "sex": "M",
-    "age_years": "5",
-    "wbc_per_ul": "20000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "500",
-    "mrd_eoi_percent": "0.001",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "lesions": "",
-    "down_syndrome": "false",
-}
+GOOD = COMPLETE_PATIENT
 COLUMNS = list(GOOD)  # in the contract's column order
 
 
