@@ -39,11 +39,8 @@
     const lesionBox = form.querySelector("fieldset.lesions");
     if (lesionBox) {
       const ticked = Array.from(lesionBox.querySelectorAll("input:checked")).map((box) => box.value);
-      const noneDetected = form.querySelector("#no-lesion");
-      if (ticked.length > 0 || (noneDetected && noneDetected.checked)) {
-        columns.push(lesionBox.dataset.column);
-        values.push(ticked.join(";"));
-      }
+      columns.push(lesionBox.dataset.column);
+      values.push(ticked.join(";"));
     }
     return columns.map(csvCell).join(",") + "\r\n" + values.map(csvCell).join(",") + "\r\n";
   }
