@@ -9,7 +9,6 @@ supported format, validate it, classify it, and say what went wrong where.
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -21,7 +20,7 @@ from pedall.patient_model import PatientModel
 from pedall.patient_rdf import RdfPatientFields, read_rdf
 from pedall.patients import PatientRecord, ReadResult, read_csv
 from pedall.reference_engine import ReferenceEngine
-from pedall.validation import DataQualityChecker, ValidationOutcome, data_quality_checker
+from pedall.validation import DataQualityChecker, ValidationOutcome
 
 CSV_TYPES = ("text/csv", "application/csv")
 ENGINES = ("fast", "reference")
@@ -51,17 +50,12 @@ class Toolkit:
 
     @cached_property
     def data_quality(self) -> DataQualityChecker:
-        return data_quality_checker(self.kb, self.model)
-
-
-_toolkits: weakref.WeakKeyDictionary[KnowledgeBase, Toolkit] = weakref.WeakKeyDictionary()
+        return DataQualityChecker.from_knowledge(self.kb, self.model)
 
 
 def toolkit(kb: KnowledgeBase) -> Toolkit:
     """The shared toolkit of ``kb`` (compiled once per knowledge base)."""
-    if kb not in _toolkits:
-        _toolkits[kb] = Toolkit(kb)
-    return _toolkits[kb]
+    return kb.toolkit
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import owlrl
 from rdflib import Graph
@@ -21,6 +22,9 @@ from rdflib import Graph
 from pedall.errors import DataFileError
 from pedall.namespaces import PREFIXES
 from pedall.resources import DataFiles
+
+if TYPE_CHECKING:
+    from pedall.api import Toolkit
 
 
 def parse_turtle_files(paths: list[Path]) -> Graph:
@@ -65,6 +69,14 @@ class KnowledgeBase:
     def shapes(self) -> Graph:
         """All shapes of the shapes folder."""
         return parse_turtle_files(self.files.shape_files())
+
+    @cached_property
+    def toolkit(self) -> Toolkit:
+        """What pedall compiles from this knowledge base (patient model, engines, checker),
+        built on first use and kept as long as the knowledge base."""
+        from pedall.api import Toolkit  # the compiled side depends on the knowledge, not back
+
+        return Toolkit(self)
 
     @cached_property
     def inferred(self) -> Graph:

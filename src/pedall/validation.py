@@ -16,7 +16,6 @@ OWL RL inference. Both give the same issues, in the same order.
 
 from __future__ import annotations
 
-import weakref
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -396,26 +395,12 @@ def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[P
         yield records[start : start + size]
 
 
-_checkers: weakref.WeakKeyDictionary[KnowledgeBase, DataQualityChecker] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def data_quality_checker(
-    kb: KnowledgeBase, model: PatientModel | None = None
-) -> DataQualityChecker:
-    """The checker of ``kb`` (compiled once per knowledge base)."""
-    if kb not in _checkers:
-        _checkers[kb] = DataQualityChecker.from_knowledge(kb, model)
-    return _checkers[kb]
-
-
 def check_records(
     kb: KnowledgeBase, records: Sequence[PatientRecord], *, engine: str = "fast"
 ) -> list[PatientIssue]:
     """The data-quality issues of patient records: ``engine="fast"`` evaluates the compiled
     shapes, ``engine="reference"`` runs pyshacl with OWL RL inference; both agree."""
-    return data_quality_checker(kb).check(records, engine)
+    return kb.toolkit.data_quality.check(records, engine)
 
 
 @dataclass(eq=False)
