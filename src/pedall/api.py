@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from pedall.classification import Classification
-from pedall.errors import InputFormatError, PatientIssue
+from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
 from pedall.fast_engine import FastEngine
 from pedall.knowledge import KnowledgeBase
 from pedall.patient_model import PatientModel
@@ -67,11 +67,11 @@ class ClassifyOutcome:
 
     @property
     def errors(self) -> list[PatientIssue]:
-        return [i for i in self.issues if i.severity == "error"]
+        return errors_in(self.issues)
 
     @property
     def warnings(self) -> list[PatientIssue]:
-        return [i for i in self.issues if i.severity != "error"]
+        return warnings_in(self.issues)
 
     @property
     def has_errors(self) -> bool:
@@ -178,7 +178,7 @@ def _checked(
         records, tools.data_quality.issues_by_record(records, engine), strict=True
     ):
         issues += found
-        if not any(issue.severity == "error" for issue in found):
+        if not any(issue.is_error for issue in found):
             accepted.append(record)
     return accepted, issues
 

@@ -319,7 +319,7 @@ def _classify_streaming(
     except DataFileError as error:
         raise click.ClickException(str(error)) from None
     click.echo(RESEARCH_NOTICE, err=True)
-    if any(issue.severity == "error" for issue in issues):
+    if any(issue.is_error for issue in issues):
         sys.exit(1)
 
 
@@ -431,7 +431,7 @@ def classify(
         _emit(turtle, output)
     if output_format != "table":
         click.echo(RESEARCH_NOTICE, err=True)
-    if any(issue.severity == "error" for issue in issues):
+    if any(issue.is_error for issue in issues):
         sys.exit(1)
 
 

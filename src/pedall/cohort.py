@@ -43,7 +43,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from pedall import RESEARCH_NOTICE
 from pedall.api import Toolkit, classify_input, media_kind, toolkit, validate_input
 from pedall.classification import Classification, Outcome
-from pedall.errors import InputFormatError, PatientIssue
+from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
 from pedall.knowledge import KnowledgeBase
 from pedall.output import CSV_COLUMNS, result_row
 from pedall.patients import DuplicateIds, RowRead, RowReader, open_table
@@ -146,7 +146,7 @@ class BatchWorker:
             records, self.toolkit.data_quality.issues_by_record(records), strict=True
         ):
             quality[record.line] = found
-            if not any(issue.severity == "error" for issue in found):
+            if not any(issue.is_error for issue in found):
                 accepted.append(record)
         rendered: dict[int | None, str] = {}
         if batch.render != "none":
@@ -217,8 +217,8 @@ class JsonResults:
             self.out.write('{\n  "results": [],\n')
         else:
             self.out.write("\n  ],\n")
-        errors = [i.as_dict() for i in issues if i.severity == "error"]
-        warnings = [i.as_dict() for i in issues if i.severity != "error"]
+        errors = [i.as_dict() for i in errors_in(issues)]
+        warnings = [i.as_dict() for i in warnings_in(issues)]
         for key, value in (("errors", errors), ("warnings", warnings)):
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             self.out.write(f"  {_dumps(key)}: {text},\n")
@@ -291,7 +291,7 @@ class CohortSummary:
 
     @property
     def has_errors(self) -> bool:
-        return any(i.severity == "error" for i in self.issues)
+        return any(i.is_error for i in self.issues)
 
 
 def available_cores() -> int:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -89,6 +90,11 @@ class PatientIssue:
     severity: str = "error"
     node: str | None = None
 
+    @property
+    def is_error(self) -> bool:
+        """An error stops its row or node; anything else (a warning) does not."""
+        return self.severity == "error"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "line": self.line,
@@ -111,3 +117,13 @@ class PatientDataError(PedallError, ValueError):
         where = f"line {first.line}, column {first.column!r}: " if first else ""
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         super().__init__(f"{where}{first.message if first else 'invalid patient data'}{more}")
+
+
+def errors_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
+    """The issues that are errors, in order."""
+    return [issue for issue in issues if issue.is_error]
+
+
+def warnings_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
+    """The issues that are warnings, in order."""
+    return [issue for issue in issues if not issue.is_error]

@@ -197,7 +197,7 @@ def _criteria_cell(result: Classification) -> str:
 def render_issues(console: Console, issues: Sequence[PatientIssue]) -> None:
     """The located errors and warnings: file, line or node, patient, field, value, problem."""
     for severity, title in (("error", "Errors"), ("warning", "Warnings")):
-        chosen = [i for i in issues if (i.severity == "error") == (severity == "error")]
+        chosen = [i for i in issues if i.is_error == (severity == "error")]
         if not chosen:
             continue
         table = Table(title=f"{title} ({len(chosen)})", title_style="bold")

@@ -202,7 +202,7 @@ def read_rdf(
         issues_before = len(result.issues)
         record = _read_patient(node, outgoing, model, fields, source, seen, result.issues)
         new_issues = result.issues[issues_before:]
-        if record is not None and all(i.severity != "error" for i in new_issues):
+        if record is not None and not any(i.is_error for i in new_issues):
             result.records.append(record)
     return result
 

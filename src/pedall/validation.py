@@ -36,7 +36,7 @@ from pedall.conditions import (
     Truth,
     Value,
 )
-from pedall.errors import DataFileError, PatientIssue
+from pedall.errors import DataFileError, PatientIssue, errors_in, warnings_in
 from pedall.knowledge import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL, PREFIXES
 from pedall.patient_graph import PatientGraphWriter, patient_node
@@ -322,7 +322,7 @@ class DataQualityChecker:
 
         def key(issue: PatientIssue) -> tuple[int, int, str]:
             position = columns.index(issue.column) if issue.column in columns else -1
-            return (position, 0 if issue.severity == "error" else 1, issue.message)
+            return (position, 0 if issue.is_error else 1, issue.message)
 
         return sorted(issues, key=key)
 
@@ -415,11 +415,11 @@ class ValidationOutcome:
 
     @property
     def errors(self) -> list[PatientIssue]:
-        return [i for i in self.issues if i.severity == "error"]
+        return errors_in(self.issues)
 
     @property
     def warnings(self) -> list[PatientIssue]:
-        return [i for i in self.issues if i.severity != "error"]
+        return warnings_in(self.issues)
 
     @property
     def conforms(self) -> bool:
