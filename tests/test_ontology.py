@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from pedall.knowledge import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL
+from review_sections import REVIEW_SECTIONS
 
 REVIEW = URIRef("https://doi.org/10.3345/kjp.2017.60.5.129")
 DECLARATIONS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
@@ -155,30 +156,6 @@ def test_fig1_ten_year_efs_by_risk_group(
     assert [(r[0].toPython(), r[1].toPython()) for r in rows] == [  # type: ignore[index]
         (Decimal(value), Decimal(plus_minus))
     ]
-
-
-REVIEW_SECTIONS = [
-    "Introduction",
-    "Prognostic factors, 1. Age and WBC count",
-    "Prognostic factors, 2. Immunophenotype",
-    "Prognostic factors, 3. Genetic factors",
-    "Prognostic factors, 4. Response to treatment",
-    "Outline of treatment, 1. Remission induction",
-    "Outline of treatment, 2. Consolidation and intensification",
-    "Outline of treatment, 3. Maintenance therapy",
-    "Outline of treatment, 4. Allogeneic HCT in first CR",
-    "Table 1",
-    "Fig. 1",
-    "Treatment of specific subgroups, 1. Ph+ ALL",
-    "Treatment of specific subgroups, 2. Infant ALL",
-    "Treatment of specific subgroups, 3. Adolescents and young adults",
-    "Treatment of specific subgroups, 4. ALL patients with Down syndrome",
-    "Relapsed ALL",
-    "Relapsed ALL, 1. Blinatumomab",
-    "Relapsed ALL, 2. Chimeric antigen receptor (CAR) T cells",
-    "Long-term effects of treatment",
-    "Conclusions",
-]
 
 
 @pytest.mark.parametrize("section", REVIEW_SECTIONS)

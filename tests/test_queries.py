@@ -12,6 +12,7 @@ from pedall.errors import DataFileError, UnknownQueryError
 from pedall.queries import QueryHeader, find_query, load_library, load_query, parse_header
 from pedall.resources import DataFiles
 from pedall.sparql import run_query, term_value
+from review_sections import REVIEW_SECTIONS
 
 GOOD = """#+ summary: Genes of each lesion
 #+ description: Every lesion with the genes it involves.
@@ -371,29 +372,6 @@ def test_treatment_failure_modes(inferred_store: pyoxigraph.Store) -> None:
     assert "CD19 CAR T cells" in cd19_loss["affects"]
     assert "CD123" in cd19_loss["countermeasures"]
     assert "imatinib" in by_failure["failure-kinase-domain-mutation"]["affects"]
-
-
-REVIEW_SECTIONS = [
-    "Introduction",
-    "Prognostic factors, 1. Age and WBC count",
-    "Prognostic factors, 2. Immunophenotype",
-    "Prognostic factors, 3. Genetic factors",
-    "Prognostic factors, 4. Response to treatment",
-    "Outline of treatment, 1. Remission induction",
-    "Outline of treatment, 2. Consolidation and intensification",
-    "Outline of treatment, 3. Maintenance therapy",
-    "Outline of treatment, 4. Allogeneic HCT in first CR",
-    "Table 1",
-    "Fig. 1",
-    "Treatment of specific subgroups, 1. Ph+ ALL",
-    "Treatment of specific subgroups, 2. Infant ALL",
-    "Treatment of specific subgroups, 3. Adolescents and young adults",
-    "Treatment of specific subgroups, 4. ALL patients with Down syndrome",
-    "Relapsed ALL, 1. Blinatumomab",
-    "Relapsed ALL, 2. Chimeric antigen receptor (CAR) T cells",
-    "Long-term effects of treatment",
-    "Conclusions",
-]
 
 
 @pytest.mark.parametrize("section", REVIEW_SECTIONS)
