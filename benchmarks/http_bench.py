@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from pedall.export import export_graph
-from pedall.knowledge import KnowledgeBase
-from pedall.queries import find_query
-from pedall.resources import DataFiles
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DataFiles
+from pedall.query.export import export_graph
+from pedall.query.library import find_query
 
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 STARTUP_SECONDS = 120.0
@@ -192,7 +192,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-c",
-                    "from pedall.cli import main; main()",
+                    "from pedall.cli.main import main; main()",
                     "serve",
                     "--port",
                     str(pedall_port),

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from benchmarks.cohort import write_cohort_file
 
-PEDALL = [sys.executable, "-c", "from pedall.cli import main; main()"]
+PEDALL = [sys.executable, "-c", "from pedall.cli.main import main; main()"]
 JSON_TO = ["--format", "json", "-o"]
 
 

@@ -10,8 +10,8 @@ import pyoxigraph
 import pytest
 from rdflib import Graph
 
-from pedall.knowledge import KnowledgeBase
-from pedall.sparql import build_store, oxigraph_triples
+from pedall.knowledge.base import KnowledgeBase
+from pedall.query.sparql import build_store, oxigraph_triples
 from service_server import RunningService, running_service
 
 

@@ -50,7 +50,7 @@ def running_service(log_path: Path, *arguments: str) -> Iterator[RunningService]
     command = [
         sys.executable,
         "-c",
-        "from pedall.cli import main; main()",
+        "from pedall.cli.main import main; main()",
         "serve",
         "--port",
         str(port),

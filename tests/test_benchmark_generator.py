@@ -10,11 +10,10 @@ import pytest
 from benchmarks.cohort import COLUMNS, CohortProfile, cohort_csv, patient_rows, write_cohort_file
 from rdflib import URIRef
 
-from pedall.api import toolkit
-from pedall.knowledge import KnowledgeBase
-from pedall.patient_model import PatientModel
-from pedall.patients import PatientRecord, read_csv, split_lesions
-from pedall.validation import check_records
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.model import PatientModel
+from pedall.patients.readers.csv_table import PatientRecord, read_csv, split_lesions
+from pedall.toolkit import toolkit
 
 SIZE = 20_000
 IMMUNOPHENOTYPE = "https://w3id.org/pedall/immunophenotype"
@@ -54,7 +53,7 @@ def test_every_row_reads_and_has_no_data_quality_error(
     knowledge_base: KnowledgeBase, records: list[PatientRecord]
 ) -> None:
     assert len(records) == SIZE
-    issues = check_records(knowledge_base, records[:3_000])
+    issues = toolkit(knowledge_base).data_quality.check(records[:3_000], "fast")
     assert [i for i in issues if i.severity == "error"] == []
 
 

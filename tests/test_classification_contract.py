@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 import pytest
 from rdflib import RDFS, SKOS, URIRef
 
-from pedall.api import ClassifyOutcome, classify_input, read_input, toolkit
-from pedall.knowledge import KnowledgeBase
+from pedall.api import ClassifyOutcome, classify_input, read_input
+from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
+from pedall.toolkit import toolkit
 
 GROUP_ORDER = ["low", "standard", "high", "very-high"]
 

@@ -13,10 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 from rdflib import RDF, Graph, Literal, URIRef
 
-from pedall import RESEARCH_NOTICE, cli
-from pedall.knowledge import KnowledgeBase
+from pedall import RESEARCH_NOTICE
+from pedall.cli import main as cli
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PATIENT, PEDALL
-from pedall.resources import DataFiles
 
 EXAMPLE = "examples/patients.csv"
 VALID_CSV = "patient_id,age_years,immunophenotype,lesions\nA1,16,B,\nA2,5,T,\n"

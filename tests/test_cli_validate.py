@@ -12,10 +12,11 @@ from click.testing import CliRunner, Result
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
 
-from pedall import RESEARCH_NOTICE, cli
-from pedall.knowledge import KnowledgeBase
+from pedall import RESEARCH_NOTICE
+from pedall.cli import main as cli
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PATIENT, PEDALL
-from pedall.resources import DataFiles
 
 Invoke = Callable[..., Result]
 EXAMPLE = DataFiles.default().root / "examples" / "patients.csv"

@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
-from pedall.cli import main
-from pedall.cohort import CohortRunner, CsvResults, JsonResults, NoResults, open_output
+from pedall.cli.main import main
+from pedall.cohort.runner import CohortRunner, CsvResults, JsonResults, NoResults, open_output
 from pedall.errors import InputFormatError
-from pedall.knowledge import KnowledgeBase
-from pedall.output import results_csv
+from pedall.knowledge.base import KnowledgeBase
+from pedall.writers.results import results_csv
 
 
 def troubled_cohort(count: int) -> str:
@@ -230,9 +230,9 @@ def test_one_engine_classifies_from_many_threads_as_from_one(
     # The HTTP service classifies from a thread pool with one shared engine.
     from concurrent.futures import ThreadPoolExecutor
 
-    from pedall.api import toolkit
-    from pedall.fast_engine import FastEngine
-    from pedall.patients import read_csv
+    from pedall.classify.fast_engine import FastEngine
+    from pedall.patients.readers.csv_table import read_csv
+    from pedall.toolkit import toolkit
 
     model = toolkit(knowledge_base).model
     records = read_csv(cohort_csv(400, seed=21), model).records

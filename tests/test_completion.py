@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pedall.api import toolkit
-from pedall.completion import FieldDomain, completions, representatives
-from pedall.knowledge import KnowledgeBase
-from pedall.patient_model import FieldKind, PatientField
-from pedall.patients import PatientRecord
+from pedall.classify.completion import FieldDomain, completions, representatives
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.model import FieldKind, PatientField
+from pedall.patients.readers.csv_table import PatientRecord
+from pedall.toolkit import toolkit
 
 
 def test_number_representatives_cover_every_region_and_point() -> None:

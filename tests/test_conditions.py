@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from rdflib import Graph, URIRef
 
-from pedall.conditions import EMPTY, PathValues, ShapeCompiler, apply_rules
 from pedall.errors import DataFileError
+from pedall.shacl.compiler import EMPTY, PathValues, ShapeCompiler, apply_rules
 
 EX = "http://example.org/"
 HEADER = """@prefix sh: <http://www.w3.org/ns/shacl#> .

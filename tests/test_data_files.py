@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pedall.canonical import canonical_turtle, turtle_files
-from pedall.queries import load_query
-from pedall.resources import DATA_KINDS, DataFiles
-from pedall.sparql import check_query
+from pedall.knowledge.canonical import canonical_turtle, turtle_files
+from pedall.knowledge.data_files import DATA_KINDS, DataFiles
+from pedall.query.library import load_query
+from pedall.query.sparql import check_query
 
 FILES = DataFiles.default()
 CHECKOUT = Path(__file__).resolve().parents[1]

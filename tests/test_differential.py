@@ -15,13 +15,13 @@ import pytest
 from benchmarks.cohort import CohortProfile, patient_rows
 
 from patient_rows import COMPLETE_PATIENT
-from pedall.api import Toolkit, toolkit
-from pedall.classification import Classification
-from pedall.completion import FieldDomain
+from pedall.classify.completion import FieldDomain
+from pedall.classify.result import Classification
 from pedall.errors import PatientIssue
-from pedall.knowledge import KnowledgeBase
-from pedall.patient_model import FieldKind
-from pedall.patients import PatientRecord, read_csv
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.model import FieldKind
+from pedall.patients.readers.csv_table import PatientRecord, read_csv
+from pedall.toolkit import Toolkit, toolkit
 
 # A complete B-lineage patient; each generated row changes some of its cells.
 BASE = COMPLETE_PATIENT

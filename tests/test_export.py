@@ -1,4 +1,4 @@
-"""pedall.export: every format parses back to the same triples; --inferred adds inference."""
+"""pedall.query.export: every format parses back to the same triples; --inferred adds inference."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from pedall.export import (
+from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import PREFIXES
+from pedall.query.export import (
     EXPORT_FORMATS,
     export_graph,
     graph_statistics,
@@ -20,9 +22,7 @@ from pedall.export import (
     serialize_graph,
     write_atomically,
 )
-from pedall.knowledge import KnowledgeBase
-from pedall.namespaces import PREFIXES
-from pedall.sparql import GRAPH_MEDIA_TYPES
+from pedall.query.sparql import GRAPH_MEDIA_TYPES
 
 OXIGRAPH_FORMATS = {
     "ttl": pyoxigraph.RdfFormat.TURTLE,
@@ -128,7 +128,7 @@ def test_write_atomically_leaves_no_partial_file_on_error(
 
     path = tmp_path / "graph.nt"
     path.write_bytes(b"previous export")
-    monkeypatch.setattr("pedall.export.os.replace", failing_replace)
+    monkeypatch.setattr("pedall.query.export.os.replace", failing_replace)
     with pytest.raises(OSError, match="rename failed"):
         write_atomically(b"new export", path)
     assert [entry.name for entry in tmp_path.iterdir()] == ["graph.nt"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pedall.api import toolkit
-from pedall.fast_engine import FastEngine
-from pedall.knowledge import KnowledgeBase
-from pedall.patients import read_csv
+from pedall.classify.fast_engine import FastEngine
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.readers.csv_table import read_csv
+from pedall.toolkit import toolkit
 
 HEADER = (
     "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"

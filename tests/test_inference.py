@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 
-from pedall.knowledge import KnowledgeBase, owl_rl_closure
+from pedall.knowledge.base import KnowledgeBase, owl_rl_closure
 from pedall.namespaces import PATIENT, PEDALL
 
 

@@ -10,9 +10,9 @@ import pyshacl
 import pytest
 from rdflib import RDFS, Graph, URIRef
 
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PEDALL
-from pedall.resources import DataFiles
 
 SHAPES_FILE = "knowledge-graph.ttl"
 

@@ -13,7 +13,7 @@ import pytest
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL
 from review_sections import REVIEW_SECTIONS
 

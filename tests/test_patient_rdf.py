@@ -10,12 +10,13 @@ import socket
 import pytest
 from rdflib import URIRef
 
-from pedall.api import classify_input, read_input, toolkit
+from pedall.api import classify_input, read_input
 from pedall.errors import InputFormatError
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
-from pedall.patient_rdf import refuse_remote_contexts
-from pedall.patients import ReadResult
+from pedall.patients.readers.csv_table import ReadResult
+from pedall.patients.readers.rdf import refuse_remote_contexts
+from pedall.toolkit import toolkit
 
 PREFIXES = """\
 @prefix pedall: <https://w3id.org/pedall/> .

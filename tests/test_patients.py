@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from rdflib import URIRef
 
-from pedall.api import toolkit
 from pedall.errors import InputFormatError
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
-from pedall.patient_model import PatientModel
-from pedall.patients import ReadResult, read_csv, split_lesions
+from pedall.patients.model import PatientModel
+from pedall.patients.readers.csv_table import ReadResult, read_csv, split_lesions
+from pedall.toolkit import toolkit
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""pedall.queries: the library's headers and lookup, and one test per competency question."""
+"""pedall.query.library: the library's headers and lookup, and one test per competency question."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pyoxigraph
 import pytest
 
 from pedall.errors import DataFileError, UnknownQueryError
-from pedall.queries import QueryHeader, find_query, load_library, load_query, parse_header
-from pedall.resources import DataFiles
-from pedall.sparql import run_query, term_value
+from pedall.knowledge.data_files import DataFiles
+from pedall.query.library import QueryHeader, find_query, load_library, load_query, parse_header
+from pedall.query.sparql import run_query, term_value
 from review_sections import REVIEW_SECTIONS
 
 GOOD = """#+ summary: Genes of each lesion

@@ -12,17 +12,17 @@ from pyshacl import validate
 from rdflib import Graph
 
 from patient_rows import COMPLETE_PATIENT
-from pedall.api import toolkit
-from pedall.classification import Classification
-from pedall.errors import DataFileError, PatientDataError
-from pedall.knowledge import KnowledgeBase
-from pedall.patients import PatientRecord, read_csv
-from pedall.reference_engine import (
+from pedall.classify.reference_engine import (
     CompletionResult,
     ReferenceEngine,
     check_rule_order,
 )
-from pedall.schemes import read_schemes
+from pedall.classify.result import Classification
+from pedall.classify.schemes import read_schemes
+from pedall.errors import DataFileError, PatientDataError
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.readers.csv_table import PatientRecord, read_csv
+from pedall.toolkit import toolkit
 
 HEADER = (
     "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pedall.classification import NCI_SCHEME, RISK_SCHEME
-from pedall.knowledge import KnowledgeBase
-from pedall.schemes import Scheme, read_schemes
+from pedall.classify.result import NCI_SCHEME, RISK_SCHEME
+from pedall.classify.schemes import Scheme, read_schemes
+from pedall.knowledge.base import KnowledgeBase
 
 
 @pytest.fixture(scope="module")

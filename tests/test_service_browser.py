@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
 from service_server import RunningService
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from pedall.cli import main
+from pedall.cli.main import main
 
 
 def test_serve_help_names_its_options() -> None:

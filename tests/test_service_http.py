@@ -38,7 +38,7 @@ from SPARQLWrapper import (
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from pedall import RESEARCH_NOTICE
-from pedall.knowledge import KnowledgeBase
+from pedall.knowledge.base import KnowledgeBase
 from service_server import RunningService, process_alive
 
 PEDALL = Namespace("https://w3id.org/pedall/")
@@ -807,8 +807,8 @@ def test_pages_and_their_assets_are_served_locally(client: httpx.Client) -> None
 
 
 def test_query_page_offers_the_library(client: httpx.Client) -> None:
-    from pedall.queries import load_library
-    from pedall.resources import DataFiles
+    from pedall.knowledge.data_files import DataFiles
+    from pedall.query.library import load_library
 
     page = client.get("/query").text
     for query in load_library(DataFiles.default()):

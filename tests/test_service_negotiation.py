@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pedall.errors import InputFormatError, NotAcceptableError, ReadOnlyError
-from pedall.negotiation import (
+from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
+from pedall.query.sparql import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, build_store
+from pedall.service.negotiation import (
     GRAPH_FORMATS,
     GRAPH_TYPES,
     RESULT_SET_FORMATS,
@@ -15,10 +17,8 @@ from pedall.negotiation import (
     negotiate,
     parse_accept,
 )
-from pedall.query_workers import QueryRequest, answer_query
-from pedall.rdfxml_guard import rdfxml_to_ntriples
-from pedall.settings import ServiceSettings
-from pedall.sparql import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, build_store
+from pedall.service.query_workers import QueryRequest, answer_query
+from pedall.service.settings import ServiceSettings
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from pedall.errors import QueryTimeoutError, QueryWorkerError
-from pedall.query_workers import QueryRequest, QueryWorkerPool
+from pedall.service.query_workers import QueryRequest, QueryWorkerPool
 from service_server import process_alive
 
 # 2,000 triples: small to load; sorting their cross join (4,000,000 rows) needs ~1 GB.

@@ -1,4 +1,4 @@
-"""pedall.sparql: the query policy, running queries on pyoxigraph, result serializations."""
+"""pedall.query.sparql: the query policy, running queries on pyoxigraph, result serializations."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.sparql.parser import parseQuery
 
 from pedall.errors import ForbiddenQueryError, QueryError, QuerySyntaxError, ReadOnlyError
-from pedall.sparql import (
+from pedall.query.sparql import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
     QueryForm,

@@ -14,9 +14,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 from pedall.api import classify_input
-from pedall.cli import main
-from pedall.knowledge import KnowledgeBase
-from pedall.resources import DATA_KINDS, DataFiles
+from pedall.cli.main import main
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DATA_KINDS, DataFiles
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
 STANDARD_B = {

@@ -17,13 +17,14 @@ from rdflib.namespace import SH
 
 from patient_rows import COMPLETE_PATIENT
 from pedall import RESEARCH_NOTICE
-from pedall.api import classify_input, toolkit, validate_input
-from pedall.cli import main
-from pedall.conditions import PathValues
+from pedall.api import classify_input, validate_input
+from pedall.cli.main import main
 from pedall.errors import DataFileError
-from pedall.knowledge import KnowledgeBase, parse_turtle_files
+from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL
-from pedall.validation import DataQualityChecker, check_records, compile_checks
+from pedall.shacl.compiler import PathValues
+from pedall.toolkit import toolkit
+from pedall.validate.checker import DataQualityChecker, compile_checks
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
 GOOD = COMPLETE_PATIENT
@@ -282,10 +283,10 @@ def test_reference_engine_path_of_classify_input(knowledge_base: KnowledgeBase) 
 
 def test_check_records(knowledge_base: KnowledgeBase) -> None:
     records = validate_input(knowledge_base, table({"age_years": "40"}), "text/csv").records
-    issues = check_records(knowledge_base, records)
+    issues = toolkit(knowledge_base).data_quality.check(records, "fast")
     assert [(i.line, i.column, i.value) for i in issues] == [(2, "age_years", "40")]
     with pytest.raises(ValueError, match="engine"):
-        check_records(knowledge_base, records, engine="quick")
+        toolkit(knowledge_base).data_quality.check(records, "quick")
 
 
 def test_validation_report_as_json_text_and_graph(knowledge_base: KnowledgeBase) -> None:

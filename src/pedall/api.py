@@ -10,52 +10,17 @@ supported format, validate it, classify it, and say what went wrong where.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from pedall.classification import Classification
+from pedall.classify.result import Classification
 from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
-from pedall.fast_engine import FastEngine
-from pedall.knowledge import KnowledgeBase
-from pedall.patient_model import PatientModel
-from pedall.patient_rdf import RdfPatientFields, read_rdf
-from pedall.patients import PatientRecord, ReadResult, read_csv
-from pedall.reference_engine import ReferenceEngine
-from pedall.validation import DataQualityChecker, ValidationOutcome
+from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.readers.csv_table import PatientRecord, ReadResult, read_csv
+from pedall.patients.readers.rdf import read_rdf
+from pedall.toolkit import Toolkit, toolkit
+from pedall.validate.checker import ValidationOutcome
 
 CSV_TYPES = ("text/csv", "application/csv")
 ENGINES = ("fast", "reference")
-
-
-@dataclass(eq=False)
-class Toolkit:
-    """What one knowledge base compiles to, built on first use and then shared."""
-
-    kb: KnowledgeBase
-
-    @cached_property
-    def model(self) -> PatientModel:
-        return PatientModel.from_knowledge(self.kb)
-
-    @cached_property
-    def rdf_fields(self) -> RdfPatientFields:
-        return RdfPatientFields.from_knowledge(self.kb, self.model)
-
-    @cached_property
-    def fast_engine(self) -> FastEngine:
-        return FastEngine.from_knowledge(self.kb, self.model)
-
-    @cached_property
-    def reference_engine(self) -> ReferenceEngine:
-        return ReferenceEngine.from_knowledge(self.kb, self.model)
-
-    @cached_property
-    def data_quality(self) -> DataQualityChecker:
-        return DataQualityChecker.from_knowledge(self.kb, self.model)
-
-
-def toolkit(kb: KnowledgeBase) -> Toolkit:
-    """The shared toolkit of ``kb`` (compiled once per knowledge base)."""
-    return kb.toolkit
 
 
 @dataclass
@@ -101,7 +66,7 @@ def media_kind(media_type: str) -> str:
 
 
 def read_input(kb: KnowledgeBase, payload: bytes, media_type: str, source: str) -> ReadResult:
-    """Patient records from a CSV table or a Turtle / JSON-LD graph (pedall.patient_rdf)."""
+    """Patient records from a CSV table or a Turtle / JSON-LD graph (see patients.readers)."""
     kind = media_kind(media_type)
     try:
         text = payload.decode("utf-8-sig")

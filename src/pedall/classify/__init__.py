@@ -1,0 +1,1 @@
+"""Classification: the risk schemes as data, missing-data completion, the two engines."""

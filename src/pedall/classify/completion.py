@@ -1,0 +1,119 @@
+"""Missing data: the values a missing field could take, as few as decide every rule.
+
+A field's domain is cut by the thresholds that the shapes apply to it (read from the
+compiled shapes); one representative value per region is enough, because no shape can
+tell two values of one region apart. The same domains serve both engines: the reference
+engine enumerates every completion, the fast engine searches them with pruning.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from rdflib import URIRef
+
+from pedall.patients.model import FieldKind, PatientField, PatientModel
+from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.shacl.compiler import NodeShape, TripleRule, rule_dependencies
+
+
+@dataclass(frozen=True)
+class FieldDomain:
+    """The representative values of one field, and the thresholds that cut it."""
+
+    field: PatientField
+    values: tuple[CellValue, ...]
+    thresholds: tuple[float, ...]
+
+    def region(self, value: CellValue) -> object:
+        """Values in the same region are indistinguishable to every shape."""
+        if not self.thresholds or isinstance(value, (bool, URIRef)):
+            return value
+        assert isinstance(value, (int, float))
+        index = bisect_left(self.thresholds, value)
+        on_point = index < len(self.thresholds) and self.thresholds[index] == value
+        return 2 * index + (1 if on_point else 0)
+
+    @cached_property
+    def _representative_by_region(self) -> dict[object, CellValue]:
+        return {self.region(v): v for v in self.values}
+
+    def representative(self, value: CellValue) -> CellValue:
+        """The domain's value in the region of ``value`` (no shape tells them apart), or
+        ``value`` itself when the domain has none there."""
+        if not self.thresholds:
+            return value
+        found = self._representative_by_region.get(self.region(value), value)
+        return found if type(found) is type(value) else value
+
+
+def representatives(
+    kind: FieldKind, points: list[float], codes: Mapping[str, str]
+) -> list[CellValue]:
+    """One value per region cut by ``points`` (and the points themselves)."""
+    if kind is FieldKind.BOOLEAN:
+        return [True, False]
+    if kind is FieldKind.CODED:
+        return [URIRef(iri) for iri in codes.values()]
+    if not points:
+        return [1]
+    if kind is FieldKind.INTEGER:
+        candidates: list[CellValue] = [math.ceil(points[0]) - 1]
+        for low, high in itertools.pairwise(points):
+            if float(low).is_integer():
+                candidates.append(int(low))
+            between = math.floor(low) + 1
+            if between < high:
+                candidates.append(between)
+        if float(points[-1]).is_integer():
+            candidates.append(int(points[-1]))
+        candidates.append(math.floor(points[-1]) + 1)
+        return list(dict.fromkeys(candidates))
+    below = points[0] / 2 if points[0] > 0 else points[0] - 1
+    numbers: list[CellValue] = [below]
+    for low, high in itertools.pairwise(points):
+        numbers += [low, (low + high) / 2]
+    numbers += [points[-1], points[-1] + 1]
+    return numbers
+
+
+def field_domains(
+    model: PatientModel, rules: list[TripleRule], shapes: list[NodeShape]
+) -> dict[str, FieldDomain]:
+    """The domain of every patient field that some rule condition (or shape) reads."""
+    read: set[str] = set()
+    thresholds: dict[str, set[float]] = {}
+    for shape in [c for r in rules for c in r.conditions] + shapes:
+        read |= shape.paths()
+        for path, points in shape.thresholds().items():
+            thresholds.setdefault(path, set()).update(points)
+    for deps in rule_dependencies(rules).values():
+        read |= deps
+    domains = {}
+    for spec in model.fields:
+        if spec.property in read:
+            cuts = sorted(thresholds.get(spec.property, set()))
+            values = representatives(spec.kind, cuts, spec.codes)
+            domains[spec.property] = FieldDomain(spec, tuple(values), tuple(cuts))
+    return domains
+
+
+def missing_fields(record: PatientRecord, domains: Mapping[str, FieldDomain]) -> list[str]:
+    """The properties that the rules read and the record does not know, in column order."""
+    return [prop for prop in domains if prop not in record.values]
+
+
+def completions(
+    record: PatientRecord, domains: Mapping[str, FieldDomain]
+) -> Iterator[dict[str, CellValue]]:
+    """Every completion of the record's missing fields (the record's own values included)."""
+    missing = missing_fields(record, domains)
+    for combination in itertools.product(*(domains[p].values for p in missing)):
+        values = dict(record.values)
+        values.update(zip(missing, combination, strict=True))
+        yield values

@@ -1,0 +1,1 @@
+"""The ``pedall`` command line."""

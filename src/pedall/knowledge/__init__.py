@@ -1,0 +1,1 @@
+"""The knowledge layer: finding and loading the data files, OWL RL inference, canonical Turtle."""

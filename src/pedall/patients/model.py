@@ -1,0 +1,194 @@
+"""The patient fields (CSV columns), their kinds and codes, and the lesion vocabulary, read
+from the ontology.
+
+Nothing here knows a clinical fact: the columns come from ``pedall:csvColumn``
+annotations, the codes from ``pedall:csvCode``, the lesion codes from the labels and
+synonyms of the subclasses of ``pedall:GeneticLesion``, and each lesion's superclasses
+from the OWL RL closure of the ontology (so KMT2A-AFF1 is known to be a KMT2A
+rearrangement by inference, not by Python).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
+
+from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import PEDALL
+
+XSD_NUMBER_TYPES = {
+    "http://www.w3.org/2001/XMLSchema#decimal",
+    "http://www.w3.org/2001/XMLSchema#double",
+    "http://www.w3.org/2001/XMLSchema#float",
+}
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+ID_COLUMN = "patient_id"
+LESIONS_COLUMN = "lesions"
+
+
+class FieldKind(Enum):
+    """How the cells of a column are read."""
+
+    IDENTIFIER = "identifier"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CODED = "coded"
+
+
+@dataclass(frozen=True)
+class PatientField:
+    """One column of the patient table and the property it fills."""
+
+    column: str
+    property: str
+    kind: FieldKind
+    codes: Mapping[str, str]  # upper-cased code -> IRI of the coded value (CODED only)
+
+    def expected(self) -> str:
+        """What a cell of this column must hold, for error messages."""
+        if self.kind is FieldKind.NUMBER:
+            return "a number (plain digits, '.' for decimals, e.g. 12.5)"
+        if self.kind is FieldKind.INTEGER:
+            return "a whole number"
+        if self.kind is FieldKind.BOOLEAN:
+            return "true or false"
+        if self.kind is FieldKind.CODED:
+            return "one of " + ", ".join(sorted(self.display_codes()))
+        return "a non-empty identifier"
+
+    def display_codes(self) -> list[str]:
+        return list(self.codes)
+
+
+@dataclass(frozen=True)
+class LesionVocabulary:
+    """Lesion codes and synonyms (case-insensitive) -> lesion class IRI, and each lesion
+    class's superclasses (itself included) as inferred by OWL RL."""
+
+    by_code: Mapping[str, str]
+    spelled: Mapping[str, str]  # normalized code -> the code as the ontology spells it
+    display: Mapping[str, str]  # IRI -> preferred label
+    superclasses: Mapping[str, frozenset[str]]
+
+    def resolve(self, code: str) -> str | None:
+        return self.by_code.get(normalize_code(code))
+
+    def closest(self, code: str, n: int = 3) -> list[str]:
+        """Known codes closest to an unknown one, as suggestions."""
+        matches = difflib.get_close_matches(normalize_code(code), self.by_code, n=n, cutoff=0.5)
+        return [self.spelled[m] for m in matches]
+
+    def closure(self, lesions: tuple[str, ...]) -> frozenset[str]:
+        out: set[str] = set()
+        for lesion in lesions:
+            out |= self.superclasses.get(lesion, frozenset({lesion}))
+        return frozenset(out)
+
+
+def normalize_code(code: str) -> str:
+    return " ".join(code.strip().lower().split())
+
+
+@dataclass(frozen=True)
+class PatientModel:
+    """The patient fields in CSV column order, plus the lesion vocabulary."""
+
+    fields: tuple[PatientField, ...]
+    lesions: LesionVocabulary
+
+    @property
+    def columns(self) -> list[str]:
+        return [ID_COLUMN] + [f.column for f in self.fields] + [LESIONS_COLUMN]
+
+    def field_by_property(self) -> dict[str, PatientField]:
+        return {f.property: f for f in self.fields}
+
+    def field_by_column(self) -> dict[str, PatientField]:
+        return {f.column: f for f in self.fields}
+
+    @classmethod
+    def from_knowledge(cls, kb: KnowledgeBase) -> PatientModel:
+        return cls(fields=_read_fields(kb.graph), lesions=_read_lesions(kb))
+
+
+def _read_fields(graph: Graph) -> tuple[PatientField, ...]:
+    fields = []
+    for prop, column in graph.subject_objects(PEDALL.csvColumn):
+        name = str(column)
+        if name == ID_COLUMN:
+            continue
+        range_ = graph.value(prop, RDFS.range)
+        codes: dict[str, str] = {}
+        if (prop, RDF.type, OWL.ObjectProperty) in graph and range_ is not None:
+            kind = FieldKind.CODED
+            for value in graph.subjects(RDF.type, range_):
+                code = graph.value(value, PEDALL.csvCode)
+                if code is not None:
+                    codes[str(code).upper()] = str(value)
+        elif str(range_) == XSD_INTEGER:
+            kind = FieldKind.INTEGER
+        elif str(range_) == XSD_BOOLEAN:
+            kind = FieldKind.BOOLEAN
+        elif str(range_) in XSD_NUMBER_TYPES:
+            kind = FieldKind.NUMBER
+        else:
+            kind = FieldKind.IDENTIFIER
+        fields.append(PatientField(name, str(prop), kind, dict(sorted(codes.items()))))
+    return tuple(sorted(fields, key=lambda f: _column_order(graph, f)))
+
+
+def _column_order(graph: Graph, field: PatientField) -> tuple[bool, int, str]:
+    # The contract's column order is kept as data (pedall:csvColumnOrder); columns without
+    # one come after those with one, by name.
+    order = graph.value(URIRef(field.property), PEDALL.csvColumnOrder)
+    if isinstance(order, Literal):
+        return (False, int(order), field.column)
+    return (True, 0, field.column)
+
+
+def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:
+    inferred = kb.inferred
+    lesion_classes = {
+        str(c)
+        for c in inferred.transitive_subjects(RDFS.subClassOf, PEDALL.GeneticLesion)
+        # OWL RL makes owl:Nothing a subclass of everything; only pedall's own classes
+        # are lesion codes.
+        if isinstance(c, URIRef) and c.startswith(str(PEDALL))
+    }
+    by_code: dict[str, str] = {}
+    spelled: dict[str, str] = {}
+    display: dict[str, str] = {}
+    for iri in sorted(lesion_classes):
+        node = URIRef(iri)
+        label = kb.graph.value(node, RDFS.label)
+        display[iri] = str(label) if label is not None else iri
+        names = [label, *kb.graph.objects(node, SKOS.altLabel), kb.graph.value(node, SKOS.notation)]
+        names.append(Literal(iri.rsplit("/", 1)[-1]))
+        for name in names:
+            if name is not None and normalize_code(str(name)) not in by_code:
+                by_code[normalize_code(str(name))] = iri
+                spelled[normalize_code(str(name))] = str(name)
+    superclasses = _lesion_superclasses(inferred, lesion_classes)
+    return LesionVocabulary(by_code, spelled, display, superclasses)
+
+
+def _lesion_superclasses(inferred: Graph, lesion_classes: set[str]) -> dict[str, frozenset[str]]:
+    """Each lesion class's named superclasses, from the OWL RL closure of the ontology."""
+    return {
+        iri: frozenset(
+            {iri}
+            | {
+                str(c)
+                for c in inferred.objects(URIRef(iri), RDFS.subClassOf)
+                if isinstance(c, URIRef)
+            }
+        )
+        for iri in lesion_classes
+    }

@@ -1,0 +1,285 @@
+"""Read patient data: the CSV patient table of the public contract, into ``PatientRecord``s.
+
+A bad cell is a located ``PatientIssue`` (line, column, value, what was expected); the
+row is left out and every other row is still read. Reading holds no clinical knowledge:
+columns, codes and lesion synonyms come from the ontology through ``PatientModel``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from rdflib import URIRef
+
+from pedall.errors import InputFormatError, PatientIssue
+from pedall.patients.model import (
+    ID_COLUMN,
+    LESIONS_COLUMN,
+    FieldKind,
+    PatientField,
+    PatientModel,
+)
+
+LESION_SEPARATOR = ";"
+CellValue = URIRef | bool | int | float
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """One patient as read: known values by property IRI (absent = not known), recorded
+    lesion classes, where it came from, and the extra columns passed through."""
+
+    patient_id: str
+    values: Mapping[str, CellValue]
+    lesions: tuple[str, ...] = ()
+    line: int | None = None
+    source: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    node: str | None = None
+
+
+@dataclass
+class ReadResult:
+    """The records read and the located issues (rows with an error are not in records)."""
+
+    records: list[PatientRecord] = field(default_factory=list)
+    issues: list[PatientIssue] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+
+
+def parse_cell(spec: PatientField, text: str) -> CellValue:
+    """The value of one non-empty cell; ValueError with what was expected otherwise."""
+    cell = text.strip()
+    if spec.kind in (FieldKind.NUMBER, FieldKind.INTEGER):
+        if spec.kind is FieldKind.INTEGER:
+            try:
+                return int(cell)
+            except ValueError:
+                raise ValueError(spec.expected()) from None
+        if "_" in cell or "," in cell:
+            raise ValueError(spec.expected())
+        try:
+            number = float(cell)
+        except ValueError:
+            raise ValueError(spec.expected()) from None
+        if not math.isfinite(number):
+            raise ValueError(spec.expected())
+        return number
+    if spec.kind is FieldKind.BOOLEAN:
+        lowered = cell.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError(spec.expected())
+    if spec.kind is FieldKind.CODED:
+        iri = spec.codes.get(cell.upper())
+        if iri is None:
+            raise ValueError(spec.expected())
+        return _coded_value(iri)
+    raise ValueError(f"column {spec.column} cannot be read")
+
+
+# The few coded values, made once (building an IRI checks it, which costs).
+_coded_value = lru_cache(maxsize=4096)(URIRef)
+
+
+def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadResult:
+    """Read a patient table. Rows with an unreadable cell, an empty or duplicate id, or an
+    unknown lesion become issues; the others become records."""
+    result = ReadResult()
+    header, rows = open_table(io.StringIO(text.lstrip("\ufeff"), newline=""), model, source)
+    result.columns = header
+    reader = RowReader(tuple(header), model, source)
+    duplicates = DuplicateIds(source)
+    for line, row in rows:
+        read = reader.read(line, row)
+        result.issues += duplicates.check(read)
+        if read.accepted:
+            assert read.record is not None
+            result.records.append(read.record)
+    return result
+
+
+def open_table(
+    lines: Iterable[str], model: PatientModel, source: str
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header of a patient table and an iterator over its non-blank rows (with the
+    line each starts on), read lazily from ``lines`` (a text stream opened with
+    ``newline=""``); InputFormatError when the header is unusable."""
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        raise InputFormatError(f"{source}: empty input, expected a header row with {ID_COLUMN}")
+    header = [h.strip() for h in header]
+    if ID_COLUMN not in header:
+        raise InputFormatError(
+            f"{source}: line 1: no {ID_COLUMN!r} column; the header must name the columns "
+            f"({', '.join(model.columns)})"
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputFormatError(f"{source}: line 1: repeated column(s) {', '.join(repeated)}")
+    return header, _rows(reader)
+
+
+def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank row with the file line it starts on (a quoted cell may span lines)."""
+    ended = reader.line_num  # type: ignore[attr-defined]
+    for row in reader:
+        start, ended = ended + 1, reader.line_num  # type: ignore[attr-defined]
+        if not "".join(row).strip():  # every cell blank
+            continue
+        yield start, row
+
+
+@dataclass(frozen=True)
+class RowRead:
+    """One row as read on its own: the record (None when the row cannot give one), its
+    issues, and the id to check against the rows before it (None: not checked)."""
+
+    line: int
+    record: PatientRecord | None
+    issues: list[PatientIssue]
+    checked_id: str | None
+
+    @property
+    def accepted(self) -> bool:
+        return self.record is not None and not self.issues
+
+
+@dataclass(frozen=True)
+class RowReader:
+    """Reads rows of one table independently of each other (so batches of rows can be
+    read in parallel); ``DuplicateIds`` then checks the ids in row order."""
+
+    header: tuple[str, ...]
+    model: PatientModel
+    source: str
+
+    @cached_property
+    def fields(self) -> dict[str, PatientField]:
+        return self.model.field_by_column()
+
+    def read(self, line: int, row: list[str]) -> RowRead:
+        issues: list[PatientIssue] = []
+        record, checked_id = _read_row(
+            line, row, list(self.header), self.fields, self.model, self.source, issues
+        )
+        return RowRead(line, record, issues, checked_id)
+
+
+@dataclass
+class DuplicateIds:
+    """The ids seen so far in one table (``source``), with the line each was first on."""
+
+    source: str
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def check(self, read: RowRead) -> list[PatientIssue]:
+        """The row's issues, headed by a duplicate-id issue when its id was seen before (the
+        row's record is then dropped: ``read.record`` stays, ``accepted`` turns false)."""
+        patient_id = read.checked_id
+        if patient_id is None:
+            return read.issues
+        first = self.seen.get(patient_id)
+        if first is None:
+            self.seen[patient_id] = read.line
+            return read.issues
+        duplicate = PatientIssue(
+            read.line,
+            ID_COLUMN,
+            patient_id,
+            f"duplicate patient_id (first on line {first})",
+            patient_id,
+            self.source,
+        )
+        read.issues.insert(0, duplicate)
+        return read.issues
+
+
+def _read_row(
+    line: int,
+    row: list[str],
+    header: list[str],
+    fields: Mapping[str, PatientField],
+    model: PatientModel,
+    source: str,
+    issues: list[PatientIssue],
+) -> tuple[PatientRecord | None, str | None]:
+    def issue(column: str | None, value: str | None, message: str, pid: str | None) -> None:
+        issues.append(PatientIssue(line, column, value, message, pid, source))
+
+    if len(row) > len(header):
+        issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
+        return None, None
+    cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+    patient_id = cells[ID_COLUMN].strip()
+    if not patient_id:
+        issue(ID_COLUMN, "", "patient_id is empty; every row needs a unique identifier", None)
+    values: dict[str, CellValue] = {}
+    extra: dict[str, str] = {}
+    lesions: list[str] = []
+    for column, text in cells.items():
+        if column == ID_COLUMN:
+            continue
+        if column == LESIONS_COLUMN:
+            lesions = _read_lesions(
+                text, model, lambda v, m: issue(LESIONS_COLUMN, v, m, patient_id or None)
+            )
+            continue
+        spec = fields.get(column)
+        if spec is None:
+            extra[column] = text
+            continue
+        if not text.strip():
+            continue
+        try:
+            values[spec.property] = parse_cell(spec, text)
+        except ValueError as error:
+            issue(column, text, f"expected {error}", patient_id or None)
+    if not patient_id:
+        return None, None
+    record = PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
+    return record, patient_id
+
+
+def split_lesions(text: str) -> list[str]:
+    """The codes of a lesions cell: ``;``-separated, except inside parentheses, so that
+    ISCN translocations such as ``t(9;22)`` stay whole."""
+    if "(" not in text:
+        return text.split(LESION_SEPARATOR)
+    codes: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in text:
+        if char == LESION_SEPARATOR and depth == 0:
+            codes.append("".join(current))
+            current = []
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth = max(depth, 0)
+        current.append(char)
+    codes.append("".join(current))
+    return codes
+
+
+def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
+    lesions: list[str] = []
+    for code in split_lesions(text):
+        if not code.strip():
+            continue
+        iri = model.lesions.resolve(code)
+        if iri is None:
+            suggestions = model.lesions.closest(code)
+            hint = (
+                f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+            )
+            assert callable(report)
+            report(code.strip(), f"unknown lesion code {code.strip()!r}{hint}")
+        elif iri not in lesions:
+            lesions.append(iri)
+    return lesions

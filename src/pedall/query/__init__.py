@@ -1,0 +1,1 @@
+"""Queries: the SPARQL policy and runner, the query library, linked-data export."""

@@ -1,0 +1,166 @@
+"""The HTTP service: ``create_app(settings)`` assembles the SPARQL endpoint, linked data,
+the patient endpoints and the pages; nothing is built at import time.
+
+Startup loads the knowledge base, computes its inferences once, and starts the query
+workers with the graph (inferred triples included). Errors map to HTTP statuses in one
+place (``ERROR_STATUS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from pedall import RESEARCH_NOTICE, __version__
+from pedall.errors import (
+    DataFileError,
+    ForbiddenQueryError,
+    InputFormatError,
+    NotAcceptableError,
+    PatientDataError,
+    PedallError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    QueryWorkerError,
+    ReadOnlyError,
+    RequestTooLargeError,
+    UnknownQueryError,
+)
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import package_folder
+from pedall.query.export import graph_statistics
+from pedall.query.library import load_library
+from pedall.query.sparql import build_store
+from pedall.service.access_log import AccessLogMiddleware
+from pedall.service.cors import ReadOnlyCorsMiddleware
+from pedall.service.graph_downloads import GraphDownloads
+from pedall.service.linked_data import linked_data_router
+from pedall.service.pages import pages_router
+from pedall.service.patient_api import patient_router
+from pedall.service.query_workers import QueryWorkerPool
+from pedall.service.settings import ServiceSettings
+from pedall.service.sparql_protocol import sparql_router
+from pedall.service.state import ServiceState
+from pedall.service.term_views import TermViews
+from pedall.toolkit import toolkit
+
+# Most specific class first: the first match decides the status.
+ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
+    (ReadOnlyError, 403),
+    (ForbiddenQueryError, 400),
+    (QuerySyntaxError, 400),
+    (NotAcceptableError, 406),
+    (QueryTimeoutError, 503),
+    (UnknownQueryError, 404),
+    (RequestTooLargeError, 413),
+    (InputFormatError, 400),
+    (PatientDataError, 422),
+    (QueryWorkerError, 503),
+    (DataFileError, 500),
+)
+
+
+def status_for(error: PedallError) -> int:
+    """The HTTP status of an error pedall raised (500 for any other kind)."""
+    return next((status for kind, status in ERROR_STATUS if isinstance(error, kind)), 500)
+
+
+def open_service(settings: ServiceSettings) -> ServiceState:
+    """Load and infer the knowledge graph, start the query workers, compile the patient
+    engines: everything the service shares, ready before the first request."""
+    knowledge = KnowledgeBase.load(settings.data_root)
+    store = build_store(knowledge.inferred)
+    ntriples = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+    del store
+    tools = toolkit(knowledge)
+    _ = tools.fast_engine, tools.data_quality  # compile once, not inside a request
+    pool = QueryWorkerPool(
+        ntriples,
+        size=settings.workers,
+        timeout=settings.query_timeout,
+        memory_bytes=settings.query_memory_bytes,
+    )
+    pool.start()
+    return ServiceState(
+        settings=settings,
+        knowledge=knowledge,
+        query_pool=pool,
+        statistics=graph_statistics(knowledge),
+        library=load_library(knowledge.files),
+        term_views=TermViews(knowledge.graph, knowledge.shapes, knowledge.inferred),
+        downloads=GraphDownloads(knowledge),
+        templates=Jinja2Templates(directory=package_folder("pedall.service", "templates")),
+    )
+
+
+async def pedall_error(request: Request, error: Exception) -> Response:
+    """Answer an error with its status and message: plain text on ``/sparql`` (as SPARQL
+    clients expect), JSON elsewhere."""
+    status = status_for(error) if isinstance(error, PedallError) else 500
+    message = str(error)
+    if request.url.path.startswith("/sparql"):
+        return PlainTextResponse(message + "\n", status_code=status)
+    kind = type(error).__name__
+    return JSONResponse(
+        {"error": kind, "message": message},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The pedall HTTP service for ``settings`` (defaults: localhost, read-only).
+
+    The knowledge graph loads when the app starts (its lifespan), not here.
+    """
+    settings = settings or ServiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await run_in_threadpool(open_service, settings)
+        app.state.pedall = state
+        try:
+            yield
+        finally:
+            state.query_pool.close()
+
+    app = FastAPI(
+        title="pedall",
+        version=__version__,
+        summary="Pediatric ALL knowledge graph: SPARQL, linked data, risk classification.",
+        description=RESEARCH_NOTICE,
+        docs_url=None,  # FastAPI's docs pages load their scripts from a CDN; /docs is ours
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.add_middleware(ReadOnlyCorsMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_exception_handler(PedallError, pedall_error)
+    app.include_router(sparql_router())
+    app.include_router(linked_data_router())
+    app.include_router(patient_router())
+    app.include_router(pages_router())
+    app.mount(
+        "/static", StaticFiles(directory=package_folder("pedall.service", "static")), name="static"
+    )
+
+    @app.get("/health", tags=["Service"])
+    def health(request: Request) -> dict[str, object]:
+        """Whether the service is up, with its query workers."""
+        state: ServiceState = request.app.state.pedall
+        return {
+            "status": "ok",
+            "version": __version__,
+            "query_workers": state.query_pool.worker_pids(),
+            "idle_query_workers": state.query_pool.idle_workers(),
+            "query_timeout_seconds": settings.query_timeout,
+        }
+
+    return app

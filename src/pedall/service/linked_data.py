@@ -1,0 +1,114 @@
+"""Linked data: every term of the pedall namespace dereferences at ``/id/{local-name}``
+(a page for a person, RDF for a machine), and the whole graph downloads in each format.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.responses import Response
+
+from pedall import RESEARCH_NOTICE
+from pedall.query.export import EXPORT_FORMATS
+from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE, serialize_for
+from pedall.service.negotiation import (
+    DOWNLOAD_EXTENSIONS,
+    GRAPH_FORMATS,
+    GRAPH_TYPES,
+    HTML,
+    TERM_TYPES,
+    format_override,
+    negotiate,
+)
+from pedall.service.state import service_state
+from pedall.service.term_views import compact, term_iri
+
+
+def linked_data_router() -> APIRouter:
+    """The routes of term dereferencing and graph downloads."""
+    router = APIRouter(tags=["Linked data"])
+
+    @router.api_route(
+        "/id/{name:path}", name="term", methods=["GET", "HEAD"], response_class=Response
+    )
+    def term(
+        request: Request,
+        name: str,
+        inferred: Annotated[bool, Query(description="Add inferred triples (RDF only).")] = False,
+        format: Annotated[str | None, Query(description="ttl, jsonld, nt or xml.")] = None,
+    ) -> Response:
+        """The term pedall:{name}: HTML for a browser, Turtle, JSON-LD, N-Triples or
+        RDF/XML by Accept (or format); 404 for a name the graph does not know."""
+        state = service_state(request)
+        iri = term_iri(name)
+        if not state.term_views.knows(iri):
+            raise HTTPException(404, f"no term {compact(iri)} in the knowledge graph")
+        media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES) or negotiate(
+            request.headers.get("accept"), TERM_TYPES
+        )
+        headers = {"Vary": "Accept"}
+        if media_type is None:
+            raise HTTPException(
+                406, "not acceptable; offered: " + ", ".join(sorted(set(TERM_TYPES.values())))
+            )
+        if media_type == HTML:
+            page = state.term_views.page(iri)
+            return state.templates.TemplateResponse(
+                request,
+                "term.html",
+                {"page": page, "notice": RESEARCH_NOTICE, "formats": EXPORT_FORMATS},
+                headers=headers,
+            )
+        description = state.term_views.description(iri, inferred=inferred)
+        return Response(
+            serialize_for(description, media_type), media_type=media_type, headers=headers
+        )
+
+    @router.get("/terms", name="terms", response_class=Response)
+    def terms(request: Request) -> Response:
+        """A page listing every term of the namespace by kind."""
+        state = service_state(request)
+        return state.templates.TemplateResponse(
+            request, "terms.html", {"groups": state.term_views.index(), "notice": RESEARCH_NOTICE}
+        )
+
+    @router.api_route(
+        "/graph.{extension}", name="graph_file", methods=["GET", "HEAD"], response_class=Response
+    )
+    def graph_file(
+        request: Request,
+        extension: str,
+        inferred: Annotated[bool, Query(description="Include the inferred triples.")] = False,
+    ) -> Response:
+        """The whole graph as graph.ttl, graph.jsonld, graph.nt or graph.rdf."""
+        if extension not in DOWNLOAD_EXTENSIONS:
+            raise HTTPException(404, f"no download graph.{extension}; try graph.ttl")
+        return download_response(request, DOWNLOAD_EXTENSIONS[extension], inferred=inferred)
+
+    @router.api_route(
+        "/download", name="download", methods=["GET", "HEAD"], response_class=Response
+    )
+    def download(
+        request: Request,
+        format: Annotated[str, Query(description="ttl, jsonld, nt or xml.")] = "ttl",
+        inferred: Annotated[bool, Query(description="Include the inferred triples.")] = False,
+    ) -> Response:
+        """The whole graph in format, as a file to save."""
+        media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES)
+        if media_type is None:
+            raise HTTPException(400, f"unknown format {format!r}; expected ttl, jsonld, nt or xml")
+        return download_response(request, media_type, inferred=inferred)
+
+    return router
+
+
+def download_response(request: Request, media_type: str, *, inferred: bool) -> Response:
+    """The whole graph in ``media_type`` as an attachment named after what it holds."""
+    state = service_state(request)
+    format_name = EXPORT_NAMES_BY_MEDIA_TYPE[media_type]
+    body = state.downloads.get(format_name, inferred=inferred)
+    suffix = EXPORT_FORMATS[format_name].suffix
+    filename = f"pedall{'-inferred' if inferred else ''}{suffix}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)

@@ -1,0 +1,119 @@
+"""``POST /classify`` and ``POST /validate``: patient data in (CSV, Turtle, JSON-LD or
+RDF/XML by ``Content-Type``), the library API's JSON out.
+
+Patient data lives only for the request: it is not stored, not logged (the access log
+has no bodies) and answers say ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from pedall import RESEARCH_NOTICE
+from pedall.api import classify_input, validate_input
+from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
+from pedall.service.negotiation import TURTLE, negotiate
+from pedall.service.request_body import read_body
+from pedall.service.state import service_state
+
+SOURCE = "<request>"
+NO_STORE = {"Cache-Control": "no-store"}
+READ_AS = {
+    "text/csv": "text/csv",
+    "application/csv": "text/csv",
+    "text/turtle": "text/turtle",
+    "application/x-turtle": "text/turtle",
+    "application/ld+json": "application/ld+json",
+    "application/json": "application/ld+json",
+    "application/rdf+xml": "text/turtle",  # after rdfxml_guard turns it into N-Triples
+}
+RDF_XML = "application/rdf+xml"
+VALIDATION_ANSWERS = {"application/json": "application/json", TURTLE: TURTLE}
+
+_PATIENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media_type: {"schema": {"type": "string"}}
+            for media_type in ("text/csv", "text/turtle", "application/ld+json", RDF_XML)
+        },
+    }
+}
+
+
+def unsupported(content_type: str) -> Response:
+    """415 naming the media types the patient endpoints read."""
+    expected = ", ".join(sorted(READ_AS))
+    return JSONResponse(
+        {
+            "error": "unsupported-media-type",
+            "message": f"cannot read {content_type or '(none)'}; send one of {expected}",
+        },
+        status_code=415,
+        headers=NO_STORE,
+    )
+
+
+async def patient_payload(request: Request) -> tuple[bytes, str] | None:
+    """The posted patient data and the media type to read it as; None when the
+    Content-Type is not one the service reads."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in READ_AS:
+        return None
+    payload = await read_body(request, service_state(request).settings.max_body_bytes)
+    if content_type == RDF_XML:
+        payload = rdfxml_to_ntriples(payload, SOURCE)
+    return payload, READ_AS[content_type]
+
+
+def patient_router() -> APIRouter:
+    """The routes that classify and validate posted patient data."""
+    router = APIRouter(tags=["Patients"])
+
+    @router.post("/classify", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
+    async def classify(request: Request) -> Response:
+        """Classify every patient posted; 200 when all were read, 422 with the located
+        errors (and the results of the good rows) otherwise, 400 for unreadable input."""
+        posted = await patient_payload(request)
+        if posted is None:
+            return unsupported(request.headers.get("content-type", ""))
+        knowledge = service_state(request).knowledge
+        outcome = await run_in_threadpool(
+            classify_input, knowledge, posted[0], posted[1], source=SOURCE
+        )
+        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
+        status = 422 if outcome.has_errors else 200
+        return JSONResponse(answer, status_code=status, headers=NO_STORE)
+
+    @router.post("/validate", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
+    async def validate(request: Request) -> Response:
+        """Check posted patient data against the data-quality shapes: the JSON report
+        (or, for "Accept: text/turtle", the SHACL report graph); 422 when it does not
+        conform, 400 for unreadable input."""
+        posted = await patient_payload(request)
+        if posted is None:
+            return unsupported(request.headers.get("content-type", ""))
+        answer_type = negotiate(request.headers.get("accept"), VALIDATION_ANSWERS)
+        if answer_type is None:
+            return JSONResponse(
+                {
+                    "error": "not-acceptable",
+                    "message": "answers are application/json or text/turtle",
+                },
+                status_code=406,
+                headers=NO_STORE,
+            )
+        knowledge = service_state(request).knowledge
+        outcome = await run_in_threadpool(
+            validate_input, knowledge, posted[0], posted[1], source=SOURCE
+        )
+        status = 200 if outcome.conforms else 422
+        if answer_type == TURTLE:
+            report = outcome.report_graph.serialize(format="turtle", encoding="utf-8")
+            return Response(report, status_code=status, media_type=TURTLE, headers=NO_STORE)
+        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
+        return JSONResponse(answer, status_code=status, headers=NO_STORE)
+
+    return router

@@ -1,0 +1,1 @@
+"""The shape compiler: SHACL shapes and SHACL-AF rules compiled to Python checks."""

@@ -1,0 +1,1 @@
+"""Validation: the data-quality shapes checked on patient records, and the report."""

@@ -1,0 +1,463 @@
+"""Patient data quality: the data-quality shapes checked two ways, compiled (the default)
+and with pyshacl (the reference), and reported per patient, field and value.
+
+The shapes (``shapes/patient-data.ttl``, with the derived-finding conditions they reuse)
+are the one source of the rules. A *reporting shape* is a property shape of a node shape
+that targets ``pedall:Patient``, or such a node shape's own node-level constraints
+(``sh:not``, ``sh:or``, ...). Each reporting shape gives at most one issue a patient, with
+its ``sh:message`` and ``sh:severity`` (``sh:Violation`` is an error, anything else a
+warning), the column of its ``sh:path`` (a node-level shape names its column with
+``pedall:reportedPath``) and the patient's value there, as read.
+
+The compiled checker evaluates the compiled shapes (``pedall.shacl.compiler``) on each record;
+the reference checker writes the records as RDF and runs pyshacl with the ontology and
+OWL RL inference. Both give the same issues, in the same order.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from pyshacl import validate
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from pedall import RESEARCH_NOTICE
+from pedall.errors import DataFileError, PatientIssue, errors_in, warnings_in
+from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
+from pedall.namespaces import PEDALL, PREFIXES
+from pedall.patients.graph import PatientGraphWriter, patient_node
+from pedall.patients.model import (
+    ID_COLUMN,
+    LESIONS_COLUMN,
+    FieldKind,
+    PatientField,
+    PatientModel,
+)
+from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.shacl.compiler import (
+    REPORTED_PATH,
+    NodeShape,
+    PathValues,
+    PropertyShape,
+    ShapeCompiler,
+    Truth,
+    Value,
+)
+
+ENGINES = ("fast", "reference")
+BATCH_RECORDS = 2_000
+FAILING_MEMO_LIMIT = 1 << 17
+BOUNDED_TESTS = frozenset(
+    ("minInclusive", "minExclusive", "maxInclusive", "maxExclusive", "datatype")
+)
+PATIENT_ID = str(PEDALL.patientId)
+HAS_LESION = str(PEDALL.hasLesion)
+Facts = dict[str, PathValues]
+
+
+def severity_of(shacl_severity: str) -> str:
+    """``error`` for ``sh:Violation``, ``warning`` for ``sh:Warning`` and ``sh:Info``."""
+    return "error" if shacl_severity.rsplit("#", 1)[-1] == "Violation" else "warning"
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One reporting shape, compiled: where its issues go and what they say."""
+
+    shape: str
+    path: str | None
+    message: str
+    severity: str  # 'error' or 'warning'
+    holds: Callable[[Facts], Truth]
+    reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
+    # When the check tests only a count, a datatype and numeric bounds: the bounds (its
+    # truth then depends on the value's type and region only); None: on the value itself.
+    cuts: tuple[float, ...] | None = None
+
+
+@dataclass(eq=False)
+class DataQualityChecker:
+    """Checks patient records against the data-quality shapes of one knowledge base.
+
+    >>> checker = DataQualityChecker.from_knowledge(KnowledgeBase.load())  # doctest: +SKIP
+    >>> checker.check(records)  # doctest: +SKIP
+    """
+
+    model: PatientModel
+    shapes: Graph
+    ontology: Graph
+    checks: tuple[QualityCheck, ...]
+    batch_size: int = BATCH_RECORDS
+    # The failing checks of a group by the values they read (a cohort repeats values).
+    _failing: dict[tuple[object, ...], tuple[int, ...]] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def from_knowledge(
+        cls, kb: KnowledgeBase, model: PatientModel | None = None
+    ) -> DataQualityChecker:
+        shapes = parse_turtle_files(kb.files.shape_group("data-quality"))
+        return cls(
+            model or PatientModel.from_knowledge(kb), shapes, kb.graph, compile_checks(shapes)
+        )
+
+    # -- the public checks -----------------------------------------------------------
+
+    def check(self, records: Sequence[PatientRecord], engine: str = "fast") -> list[PatientIssue]:
+        """Every issue of every record, record by record."""
+        return [issue for issues in self.issues_by_record(records, engine) for issue in issues]
+
+    def issues_by_record(
+        self, records: Sequence[PatientRecord], engine: str = "fast"
+    ) -> list[list[PatientIssue]]:
+        """The issues of each record (same order as ``records``)."""
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+        if engine == "fast":
+            return [self._fast_issues(record) for record in records]
+        return self.reference_check(records)[0]
+
+    def report_graph(self, records: Sequence[PatientRecord]) -> Graph:
+        """The standard SHACL validation report of the records, from pyshacl (one report
+        even when the records were validated in several batches)."""
+        return self.reference_check(records)[1]
+
+    def reference_check(
+        self, records: Sequence[PatientRecord]
+    ) -> tuple[list[list[PatientIssue]], Graph]:
+        """pyshacl's verdict: each record's issues, and the report graph they come from."""
+        report = Graph()
+        for prefix in ("sh", "pedall", "patient", "xsd", "rdf"):
+            report.bind(prefix, PREFIXES[prefix])
+        node = BNode()
+        report.add((node, RDF.type, SH.ValidationReport))
+        conforms = True
+        issues: list[list[PatientIssue]] = []
+        for batch in _batches(records, self.batch_size):
+            nodes, part = self._pyshacl(batch)
+            issues += self._issues_of_report(batch, nodes, part)
+            part_reports = set(part.subjects(RDF.type, SH.ValidationReport))
+            for part_report in part_reports:
+                conforms = conforms and part.value(part_report, SH.conforms) == Literal(True)
+            for s, p, o in part:
+                if s not in part_reports:
+                    report.add((s, p, o))
+                elif p == SH.result:
+                    report.add((node, p, o))
+        report.add((node, SH.conforms, Literal(conforms)))
+        return issues, report
+
+    # -- compiled ---------------------------------------------------------------------
+
+    def _fast_issues(self, record: PatientRecord) -> list[PatientIssue]:
+        facts: Facts | None = None
+        failing: list[int] = []
+        for group, (reads, indices, cuts) in enumerate(self._check_groups):
+            if not reads:  # what such a check reads is not known: evaluate it every time
+                facts = facts if facts is not None else self._facts(record)
+                failing += [i for i in indices if self.checks[i].holds(facts) is False]
+                continue
+            key = (group, *[self._typed_value(record, path, cuts) for path in reads])
+            found = self._failing.get(key)
+            if found is None:
+                facts = facts if facts is not None else self._facts(record)
+                found = tuple(i for i in indices if self.checks[i].holds(facts) is False)
+                if len(self._failing) >= FAILING_MEMO_LIMIT:
+                    self._failing.clear()
+                self._failing[key] = found
+            failing += found
+        issues = [
+            self._issue(record, check.path, check.message, check.severity)
+            for check in (self.checks[i] for i in sorted(failing))
+        ]
+        return self._ordered(issues)
+
+    @cached_property
+    def _check_groups(self) -> list[tuple[tuple[str, ...], list[int], tuple[float, ...] | None]]:
+        """The checks grouped by the paths they read (the checks of a group fail or pass
+        together for equal values there), with the numeric bounds of the group when its
+        single path is tested only by count, datatype and bounds."""
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, check in enumerate(self.checks):
+            groups.setdefault(check.reads, []).append(index)
+        out = []
+        for reads, indices in groups.items():
+            cuts = [self.checks[i].cuts for i in indices]
+            bounded = len(reads) == 1 and all(c is not None for c in cuts)
+            merged = tuple(sorted({p for c in cuts for p in c or ()})) if bounded else None
+            out.append((reads, indices, merged))
+        return out
+
+    def _typed_value(
+        self, record: PatientRecord, path: str, cuts: tuple[float, ...] | None
+    ) -> object:
+        """What the facts hold at ``path``, as a key: values with their types (Python
+        equates ``True`` with ``1``, SHACL does not), numbers by region when ``cuts``."""
+        if path == PATIENT_ID:
+            return record.patient_id
+        if path == HAS_LESION:
+            return record.lesions
+        value = record.values.get(path)
+        if value is None:
+            return None
+        if cuts is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            index = bisect_left(cuts, value)
+            on_point = index < len(cuts) and cuts[index] == value
+            return (type(value), 2 * index + on_point)
+        return (type(value), value)
+
+    def _facts(self, record: PatientRecord) -> Facts:
+        facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
+        facts[PATIENT_ID] = PathValues((record.patient_id,))
+        lesions: tuple[Value, ...] = tuple(
+            self.model.lesions.closure((lesion,)) for lesion in record.lesions
+        )
+        facts[HAS_LESION] = PathValues(lesions)
+        return facts
+
+    # -- pyshacl ----------------------------------------------------------------------
+
+    def _issues_of_report(
+        self, batch: Sequence[PatientRecord], nodes: list[Node], report: Graph
+    ) -> list[list[PatientIssue]]:
+        """Each record's issues from pyshacl's results (one per record and shape)."""
+        by_node = {node: index for index, node in enumerate(nodes)}
+        found: list[dict[str, PatientIssue]] = [{} for _ in batch]
+        for result in report.subjects(RDF.type, SH.ValidationResult):
+            focus = report.value(result, SH.focusNode)
+            if focus not in by_node:
+                raise DataFileError(
+                    f"the patient data-quality shapes reported on {focus}, which is not one of "
+                    "the patients checked: the knowledge graph holds a node they target"
+                )
+            source = report.value(result, SH.sourceShape)
+            path = report.value(result, SH.resultPath)
+            if path is None:
+                path = self.shapes.value(source, REPORTED_PATH)
+            found[by_node[focus]][str(source)] = self._issue(
+                batch[by_node[focus]],
+                str(path) if path is not None else None,
+                str(report.value(result, SH.resultMessage) or ""),
+                severity_of(str(report.value(result, SH.resultSeverity))),
+            )
+        return [self._ordered(list(issues.values())) for issues in found]
+
+    def _pyshacl(self, records: Sequence[PatientRecord]) -> tuple[list[Node], Graph]:
+        """The records' nodes and pyshacl's report graph for them."""
+        writer = PatientGraphWriter(self.model)
+        data = Graph()
+        nodes: list[Node] = []
+        taken: set[URIRef] = set()
+        for index, record in enumerate(records):
+            node = patient_node(record)
+            if node in taken:  # the same id in two sources
+                node = URIRef(f"{node}-{index}")
+            taken.add(node)
+            writer.add(data, node, record.values, record.lesions, record.patient_id)
+            nodes.append(node)
+        _, report, _ = validate(
+            data,
+            shacl_graph=self.shapes,
+            ont_graph=self.ontology,
+            inference="owlrl",
+            inplace=True,
+            allow_warnings=True,
+        )
+        assert isinstance(report, Graph)
+        return nodes, report
+
+    # -- issues -----------------------------------------------------------------------
+
+    def _issue(
+        self, record: PatientRecord, path: str | None, message: str, severity: str
+    ) -> PatientIssue:
+        return PatientIssue(
+            record.line,
+            self._column(path),
+            self._value(record, path),
+            message,
+            record.patient_id,
+            record.source,
+            severity,
+            record.node,
+        )
+
+    def _column(self, path: str | None) -> str | None:
+        if path is None:
+            return None
+        if path == PATIENT_ID:
+            return ID_COLUMN
+        if path == HAS_LESION:
+            return LESIONS_COLUMN
+        spec = self._fields.get(path)
+        return spec.column if spec is not None else path.rsplit("/", 1)[-1]
+
+    def _value(self, record: PatientRecord, path: str | None) -> str | None:
+        """The record's value at ``path`` as read (codes as written in the table)."""
+        if path == PATIENT_ID:
+            return record.patient_id
+        if path == HAS_LESION:
+            labels = [self.model.lesions.display.get(iri, iri) for iri in record.lesions]
+            return "; ".join(labels) if labels else None
+        if path is None or path not in record.values:
+            return None
+        return self._text(path, record.values[path])
+
+    def _text(self, path: str, value: CellValue) -> str:
+        spec = self._fields.get(path)
+        if spec is not None and spec.kind is FieldKind.CODED:
+            return next((code for code, iri in spec.codes.items() if iri == str(value)), str(value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def _ordered(self, issues: list[PatientIssue]) -> list[PatientIssue]:
+        columns = self.model.columns
+
+        def key(issue: PatientIssue) -> tuple[int, int, str]:
+            position = columns.index(issue.column) if issue.column in columns else -1
+            return (position, 0 if issue.is_error else 1, issue.message)
+
+        return sorted(issues, key=key)
+
+    @cached_property
+    def _fields(self) -> dict[str, PatientField]:
+        return dict(self.model.field_by_property())
+
+
+def compile_checks(shapes: Graph) -> tuple[QualityCheck, ...]:
+    """The reporting shapes of the node shapes targeting ``pedall:Patient``, compiled."""
+    compiler = ShapeCompiler(shapes)
+    checks: list[QualityCheck] = []
+    for target in sorted(set(shapes.subjects(SH.targetClass, PEDALL.Patient)), key=str):
+        assert isinstance(target, (URIRef, BNode))
+        shape = compiler.node_shape(target)
+        if shape.deactivated:
+            continue
+        if shape.value_classes:
+            raise DataFileError(f"{target}: sh:class on a patient shape is not supported")
+        for prop in shape.properties:
+            if not prop.deactivated:
+                checks.append(_property_check(prop))
+        if shape.has_components:
+            checks.append(_node_check(shape))
+    return tuple(checks)
+
+
+def _property_check(prop: PropertyShape) -> QualityCheck:
+    if prop.message is None:
+        raise DataFileError(f"data-quality shape {prop.node} has no sh:message")
+    return QualityCheck(
+        prop.node,
+        prop.path,
+        prop.message,
+        severity_of(prop.severity),
+        prop.evaluate,
+        (prop.path,),
+        _bounds_only(prop),
+    )
+
+
+def _bounds_only(prop: PropertyShape) -> tuple[float, ...] | None:
+    """The numeric bounds of a property shape that tests nothing but counts, datatypes and
+    bounds; None otherwise."""
+    if prop.has_value or prop.qualified is not None:
+        return None
+    if any(test.kind not in BOUNDED_TESTS for test in prop.tests):
+        return None
+    bounds = {test.argument for test in prop.tests if test.kind != "datatype"}
+    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+        return None
+    return tuple(sorted(float(b) for b in bounds))  # type: ignore[arg-type]
+
+
+def _node_check(shape: NodeShape) -> QualityCheck:
+    if shape.message is None:
+        raise DataFileError(f"data-quality shape {shape.iri} has no sh:message")
+    return QualityCheck(
+        shape.iri,
+        shape.reported_path,
+        shape.message,
+        severity_of(shape.severity),
+        shape.evaluate_components,
+        tuple(sorted(shape.paths())),
+    )
+
+
+def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[PatientRecord]]:
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+@dataclass(eq=False)
+class ValidationOutcome:
+    """The result of validating patient input: the issues (reader and shapes), whether it
+    conforms (no errors; warnings allowed), and the SHACL report graph on demand."""
+
+    issues: list[PatientIssue]
+    records: list[PatientRecord]
+    checker: DataQualityChecker
+    reference_report: Graph | None = None  # pyshacl's report when it already ran
+
+    @property
+    def errors(self) -> list[PatientIssue]:
+        return errors_in(self.issues)
+
+    @property
+    def warnings(self) -> list[PatientIssue]:
+        return warnings_in(self.issues)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "conforms": self.conforms,
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+        }
+
+    @cached_property
+    def report_graph(self) -> Graph:
+        """The standard SHACL validation report of the records that were read (rows the
+        reader rejected never became RDF, so their issues are only in ``issues``)."""
+        if self.reference_report is not None:
+            return self.reference_report
+        return self.checker.report_graph(self.records)
+
+    def as_text(self) -> str:
+        """A report for a person: each problem with its patient, field, value and reason."""
+        errors, warnings = self.errors, self.warnings
+        verdict = "conforms" if self.conforms else "does not conform"
+        lines = [
+            "pedall data-quality report",
+            f"{len(errors)} error(s), {len(warnings)} warning(s): the input {verdict}.",
+        ]
+        for title, issues in (("Errors", errors), ("Warnings", warnings)):
+            if issues:
+                lines += ["", f"{title}:"]
+                lines += [_describe(issue) for issue in issues]
+        lines += ["", RESEARCH_NOTICE]
+        return "\n".join(lines) + "\n"
+
+
+def _describe(issue: PatientIssue) -> str:
+    where = []
+    if issue.source and not issue.source.startswith("<"):
+        where.append(issue.source)
+    if issue.line is not None:
+        where.append(f"line {issue.line}")
+    elif issue.node is not None:
+        where.append(f"node <{issue.node}>")
+    where.append(f"patient {issue.patient_id}" if issue.patient_id else "no patient_id")
+    if issue.column is not None:
+        shown = "(empty)" if issue.value in (None, "") else issue.value
+        where.append(f"{issue.column} = {shown}")
+    return f"  - {', '.join(where)}: {issue.message}"

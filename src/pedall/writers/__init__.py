@@ -1,0 +1,1 @@
+"""Writers of classification results (table, JSON, CSV, Turtle)."""

@@ -1,0 +1,223 @@
+"""Render classification results for people and machines: a rich table with the
+explanation, a CSV table (one row a patient), or RDF (the patients with their
+classification, in Turtle).
+
+Rendering only: what a result says is decided by the engines (``pedall.classify.result``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pedall import RESEARCH_NOTICE
+from pedall.classify.result import NCI_SCHEME, RISK_SCHEME, Classification
+from pedall.classify.schemes import Scheme
+from pedall.errors import PatientIssue
+from pedall.namespaces import PATIENT, PEDALL, PREFIXES
+from pedall.patients.graph import PatientGraphWriter, patient_node
+from pedall.patients.model import PatientModel
+from pedall.patients.readers.csv_table import PatientRecord
+
+CSV_COLUMNS = (
+    "patient_id",
+    "risk_group",
+    "possible_groups",
+    "provisional",
+    "missing",
+    "criteria",
+    "nci_rome",
+)
+LIST_SEPARATOR = ";"
+DOI_PREFIX = "https://doi.org/"
+
+
+def short_source(source: str) -> str:
+    """A citation IRI as a person reads it (``doi:10...`` for a DOI)."""
+    return "doi:" + source.removeprefix(DOI_PREFIX) if source.startswith(DOI_PREFIX) else source
+
+
+def extra_columns(results: Iterable[Classification]) -> list[str]:
+    """The pass-through columns of all results, in first-seen order."""
+    columns: dict[str, None] = {}
+    for result in results:
+        for column in result.extra:
+            if column not in CSV_COLUMNS:
+                columns.setdefault(column)
+    return list(columns)
+
+
+def results_csv(results: Sequence[Classification]) -> str:
+    """One row a patient: the contract's columns (lists ``;``-joined, criteria by id),
+    then the extra input columns."""
+    buffer = io.StringIO()
+    extras = extra_columns(results)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *extras])
+    for result in results:
+        writer.writerow(result_row(result, extras))
+    return buffer.getvalue()
+
+
+def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
+    """One patient's row of ``results_csv`` (also written row by row for large cohorts)."""
+    outcome = result.outcome
+    return [
+        result.patient_id,
+        outcome.risk_group,
+        LIST_SEPARATOR.join(outcome.possible_groups),
+        "true" if outcome.provisional else "false",
+        LIST_SEPARATOR.join(outcome.missing),
+        LIST_SEPARATOR.join(c.id for c in outcome.criteria),
+        outcome.nci_rome or "",
+        *(result.extra.get(column, "") for column in extras),
+    ]
+
+
+def _patient_node(result: Classification, record: PatientRecord | None) -> URIRef:
+    if record is not None:
+        return patient_node(record)
+    return PATIENT[quote(result.patient_id, safe="")]
+
+
+def results_graph(
+    results: Sequence[Classification],
+    schemes: Mapping[str, Scheme],
+    model: PatientModel,
+    records: Mapping[tuple[str, str], PatientRecord] | None = None,
+) -> Graph:
+    """The patients as RDF: their data as read (when ``records``, keyed by source and
+    patient id, are given; written as the reference engine writes them) and their
+    classification: ``pedall:meetsCriterion`` for each criterion reported,
+    ``pedall:assignedRiskGroup`` (CMCP-ALL2008 and, when decided, NCI/Rome),
+    ``pedall:possibleRiskGroup``, ``pedall:provisionalClassification`` and
+    ``pedall:missingField``."""
+    graph = Graph()
+    for prefix in ("pedall", "patient", "xsd"):
+        graph.bind(prefix, PREFIXES[prefix], override=True)
+    risk, nci = schemes[RISK_SCHEME], schemes[NCI_SCHEME]
+    writer = PatientGraphWriter(model)
+    for result in results:
+        record = (records or {}).get((result.source, result.patient_id))
+        node = _patient_node(result, record)
+        outcome = result.outcome
+        if record is not None:
+            writer.add_record(graph, record)
+        graph.add((node, RDF.type, PEDALL.Patient))
+        graph.add((node, PEDALL.patientId, Literal(result.patient_id)))
+        for criterion in outcome.criteria:
+            graph.add((node, PEDALL.meetsCriterion, URIRef(criterion.iri)))
+        graph.add((node, PEDALL.assignedRiskGroup, URIRef(risk.group(outcome.risk_group).iri)))
+        if outcome.nci_rome is not None:
+            graph.add((node, PEDALL.assignedRiskGroup, URIRef(nci.group(outcome.nci_rome).iri)))
+        for code in outcome.possible_groups:
+            graph.add((node, PEDALL.possibleRiskGroup, URIRef(risk.group(code).iri)))
+        graph.add((node, PEDALL.provisionalClassification, Literal(outcome.provisional)))
+        for column in outcome.missing:
+            graph.add((node, PEDALL.missingField, Literal(column)))
+    return graph
+
+
+def results_turtle(
+    results: Sequence[Classification],
+    schemes: Mapping[str, Scheme],
+    model: PatientModel,
+    records: Mapping[tuple[str, str], PatientRecord] | None = None,
+) -> str:
+    """``results_graph`` in Turtle, headed by the research-use notice as a comment."""
+    body = results_graph(results, schemes, model, records).serialize(format="longturtle")
+    return f"# {RESEARCH_NOTICE}\n{body}"
+
+
+def render_results(
+    console: Console,
+    results: Sequence[Classification],
+    issues: Sequence[PatientIssue],
+) -> None:
+    """The classification table with its explanation (criteria and their sources, what is
+    missing), then the located errors and warnings, then the research-use notice."""
+    if results:
+        table = Table(title="Risk classification (CMCP-ALL2008, NCI/Rome)", show_lines=True)
+        for header in (
+            "patient",
+            "risk group",
+            "NCI/Rome",
+            "why: criteria met (group; section of the source)",
+            "missing",
+        ):
+            table.add_column(header, overflow="fold")
+        for result in results:
+            table.add_row(
+                Text(result.patient_id),
+                _group_cell(result),
+                Text(result.outcome.nci_rome or "undetermined"),
+                Text(_criteria_cell(result)),
+                Text("\n".join(result.outcome.missing) or "-"),
+            )
+        console.print(table)
+    else:
+        console.print(Text("No patient could be classified."))
+    render_issues(console, issues)
+    console.print(Text(RESEARCH_NOTICE, style="italic"))
+
+
+def _group_cell(result: Classification) -> Text:
+    outcome = result.outcome
+    text = Text(outcome.risk_group, style="bold")
+    if outcome.provisional:
+        text.append("\nprovisional,\npossible: " + ", ".join(outcome.possible_groups))
+    return text
+
+
+def _criteria_cell(result: Classification) -> str:
+    """Each criterion met with its group and the section of its source, then the sources
+    (cited once for the cell)."""
+    if not result.outcome.criteria:
+        # Every completion reaches at least the risk group, but by different criteria.
+        return (
+            "none certain yet: depends on the missing data" if result.outcome.provisional else "-"
+        )
+    lines = []
+    sources: dict[str, None] = {}
+    for criterion in result.outcome.criteria:
+        section = f"; {criterion.section}" if criterion.section else ""
+        lines.append(f"- {criterion.label} [{criterion.group}{section}]")
+        sources.update(dict.fromkeys(criterion.sources))
+    lines.append("source: " + ", ".join(short_source(s) for s in sources))
+    return "\n".join(lines)
+
+
+def render_issues(console: Console, issues: Sequence[PatientIssue]) -> None:
+    """The located errors and warnings: file, line or node, patient, field, value, problem."""
+    for severity, title in (("error", "Errors"), ("warning", "Warnings")):
+        chosen = [i for i in issues if i.is_error == (severity == "error")]
+        if not chosen:
+            continue
+        table = Table(title=f"{title} ({len(chosen)})", title_style="bold")
+        for column in ("file", "where", "patient", "field", "value", "problem"):
+            table.add_column(column, overflow="fold")
+        for issue in chosen:
+            # Text, not markup: patient data must be shown as given, brackets included.
+            table.add_row(
+                Text(issue.source or ""),
+                Text(where(issue)),
+                Text(issue.patient_id or ""),
+                Text(issue.column or ""),
+                Text(issue.value if issue.value is not None else ""),
+                Text(issue.message),
+            )
+        console.print(table)
+
+
+def where(issue: PatientIssue) -> str:
+    """Where an issue is: ``line N`` in a table, the node in a graph."""
+    if issue.line is not None:
+        return f"line {issue.line}"
+    return issue.node or ""
