@@ -5,9 +5,9 @@ This is the semantics the fast engine must reproduce. Every completion of a reco
 same field domains as the fast engine, ``pedall.classify.completion``) becomes one
 ``pedall:Patient`` node of an RDF data graph; pyshacl mixes in the ontology, computes the
 OWL RL closure (so a KMT2A-AFF1 lesion is a KMT2A rearrangement by inference), applies the
-SHACL-AF rules of the classification shapes in place, and the ``pedall:meetsCriterion`` triples it derives
-are read back. A record's outcome summarizes its completions with the definitions of
-``pedall.classify.result``.
+SHACL-AF rules of the classification shapes in place, and the ``pedall:meetsCriterion``
+triples it derives are read back. A record's outcome summarizes its completions with the
+definitions of ``pedall.classify.result``.
 
 Completions are validated in batches (``BATCH_COMPLETIONS`` nodes a pyshacl run), never one
 run per patient. A record with more than ``COMPLETION_CAP`` completions is refused with a
