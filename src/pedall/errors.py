@@ -8,11 +8,14 @@
      |    +-- ForbiddenQueryError            an update, SERVICE, FROM ... refused by policy
      |    |    +-- ReadOnlyError              an update sent to the read-only service
      |    +-- QueryTimeoutError (TimeoutError) over the time limit
-     |    +-- NotAcceptableError             no format the client accepts fits the result
+     |    +-- NotAcceptableError             no format the client accepts fits the answer
      +-- QueryWorkerError (RuntimeError)     a query worker process died or did not start
      +-- RequestTooLargeError (ValueError)   a request body over the service's limit
      +-- PatientDataError (ValueError)       one located problem in patient input
      +-- InputFormatError (ValueError)       a whole input file cannot be read
+     |    +-- UnsupportedMediaTypeError      input of a media type pedall does not read
+     +-- UnknownTermError (LookupError)      no such term (or download) in the graph
+     +-- BadRequestError (ValueError)        a request parameter pedall cannot use
 
 ``PatientDataError`` carries where and what: line, column, value and what was expected.
 """
@@ -74,6 +77,18 @@ class InputFormatError(PedallError, ValueError):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
+
+
+class UnsupportedMediaTypeError(InputFormatError):
+    """Input of a media type pedall does not read (HTTP 415)."""
+
+
+class UnknownTermError(PedallError, LookupError):
+    """A term or download the knowledge graph does not have (HTTP 404)."""
+
+
+class BadRequestError(PedallError, ValueError):
+    """A request parameter pedall cannot use, such as an unknown format name (HTTP 400)."""
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,22 @@ place (``ERROR_STATUS``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from pedall import RESEARCH_NOTICE, __version__
 from pedall.errors import (
+    BadRequestError,
     DataFileError,
     ForbiddenQueryError,
     InputFormatError,
@@ -32,6 +36,8 @@ from pedall.errors import (
     ReadOnlyError,
     RequestTooLargeError,
     UnknownQueryError,
+    UnknownTermError,
+    UnsupportedMediaTypeError,
 )
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import package_folder
@@ -45,6 +51,7 @@ from pedall.service.linked_data import linked_data_router
 from pedall.service.pages import pages_router
 from pedall.service.patient_api import patient_router
 from pedall.service.query_workers import QueryWorkerPool
+from pedall.service.security_headers import LOOPBACK_HOSTS, SecurityHeadersMiddleware
 from pedall.service.settings import ServiceSettings
 from pedall.service.sparql_protocol import sparql_router
 from pedall.service.state import ServiceState
@@ -59,8 +66,11 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (NotAcceptableError, 406),
     (QueryTimeoutError, 503),
     (UnknownQueryError, 404),
+    (UnknownTermError, 404),
     (RequestTooLargeError, 413),
+    (UnsupportedMediaTypeError, 415),
     (InputFormatError, 400),
+    (BadRequestError, 400),
     (PatientDataError, 422),
     (QueryWorkerError, 503),
     (DataFileError, 500),
@@ -100,19 +110,50 @@ def open_service(settings: ServiceSettings) -> ServiceState:
     )
 
 
+def error_code(error: PedallError) -> str:
+    """The ``error`` of a JSON error body: the class name in kebab case
+    (``UnknownTermError`` -> ``unknown-term``)."""
+    name = type(error).__name__.removesuffix("Error") or "Pedall"
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
 async def pedall_error(request: Request, error: Exception) -> Response:
-    """Answer an error with its status and message: plain text on ``/sparql`` (as SPARQL
-    clients expect), JSON elsewhere."""
-    status = status_for(error) if isinstance(error, PedallError) else 500
+    """The one error contract: every ``PedallError`` a router raises answers with its status
+    and ``{"error": code, "message": text}`` (plain text on ``/sparql``, as SPARQL clients
+    expect); answers that negotiate say ``Vary: Accept``."""
+    assert isinstance(error, PedallError)
+    status = status_for(error)
     message = str(error)
+    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
     if request.url.path.startswith("/sparql"):
-        return PlainTextResponse(message + "\n", status_code=status)
-    kind = type(error).__name__
+        return PlainTextResponse(message + "\n", status_code=status, headers=headers)
     return JSONResponse(
-        {"error": kind, "message": message},
-        status_code=status,
-        headers={"Cache-Control": "no-store"},
+        {"error": error_code(error), "message": message}, status_code=status, headers=headers
     )
+
+
+HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed"}
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own errors (no such route, wrong method) in the same JSON shape."""
+    assert isinstance(error, StarletteHTTPException)
+    code = HTTP_ERROR_CODES.get(error.status_code, "http-error")
+    return JSONResponse(
+        {"error": code, "message": str(error.detail)},
+        status_code=error.status_code,
+        headers={**(error.headers or {}), "Cache-Control": "no-store"},
+    )
+
+
+async def parameter_error(request: Request, error: Exception) -> Response:
+    """A query parameter FastAPI could not read (``inferred=maybe``): 400, same shape."""
+    assert isinstance(error, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in error.errors()
+    )
+    return await pedall_error(request, BadRequestError(problems))
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -142,7 +183,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.add_middleware(ReadOnlyCorsMiddleware)
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        allowed_hosts=(*LOOPBACK_HOSTS, settings.host, *settings.allowed_hosts),
+    )
     app.add_exception_handler(PedallError, pedall_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, parameter_error)
     app.include_router(sparql_router())
     app.include_router(linked_data_router())
     app.include_router(patient_router())

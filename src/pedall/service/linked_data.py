@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pedall import RESEARCH_NOTICE
+from pedall.errors import BadRequestError, NotAcceptableError, UnknownTermError
 from pedall.query.export import EXPORT_FORMATS
 from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE, serialize_for
 from pedall.service.negotiation import (
@@ -43,14 +44,14 @@ def linked_data_router() -> APIRouter:
         state = service_state(request)
         iri = term_iri(name)
         if not state.term_views.knows(iri):
-            raise HTTPException(404, f"no term {compact(iri)} in the knowledge graph")
+            raise UnknownTermError(f"no term {compact(iri)} in the knowledge graph")
         media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES) or negotiate(
             request.headers.get("accept"), TERM_TYPES
         )
         headers = {"Vary": "Accept"}
         if media_type is None:
-            raise HTTPException(
-                406, "not acceptable; offered: " + ", ".join(sorted(set(TERM_TYPES.values())))
+            raise NotAcceptableError(
+                "not acceptable; offered: " + ", ".join(sorted(set(TERM_TYPES.values())))
             )
         if media_type == HTML:
             page = state.term_views.page(iri)
@@ -83,7 +84,7 @@ def linked_data_router() -> APIRouter:
     ) -> Response:
         """The whole graph as graph.ttl, graph.jsonld, graph.nt or graph.rdf."""
         if extension not in DOWNLOAD_EXTENSIONS:
-            raise HTTPException(404, f"no download graph.{extension}; try graph.ttl")
+            raise UnknownTermError(f"no download graph.{extension}; try graph.ttl")
         return download_response(request, DOWNLOAD_EXTENSIONS[extension], inferred=inferred)
 
     @router.api_route(
@@ -97,7 +98,7 @@ def linked_data_router() -> APIRouter:
         """The whole graph in format, as a file to save."""
         media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES)
         if media_type is None:
-            raise HTTPException(400, f"unknown format {format!r}; expected ttl, jsonld, nt or xml")
+            raise BadRequestError(f"unknown format {format!r}; expected ttl, jsonld, nt or xml")
         return download_response(request, media_type, inferred=inferred)
 
     return router

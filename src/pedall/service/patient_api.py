@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
+from pedall.errors import NotAcceptableError, UnsupportedMediaTypeError
 from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
 from pedall.service.negotiation import TURTLE, negotiate
 from pedall.service.request_body import read_body
@@ -43,25 +44,15 @@ _PATIENT_BODY = {
 }
 
 
-def unsupported(content_type: str) -> Response:
-    """415 naming the media types the patient endpoints read."""
-    expected = ", ".join(sorted(READ_AS))
-    return JSONResponse(
-        {
-            "error": "unsupported-media-type",
-            "message": f"cannot read {content_type or '(none)'}; send one of {expected}",
-        },
-        status_code=415,
-        headers=NO_STORE,
-    )
-
-
-async def patient_payload(request: Request) -> tuple[bytes, str] | None:
-    """The posted patient data and the media type to read it as; None when the
-    Content-Type is not one the service reads."""
+async def patient_payload(request: Request) -> tuple[bytes, str]:
+    """The posted patient data and the media type to read it as;
+    UnsupportedMediaTypeError (415) when the Content-Type is not one the service reads."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in READ_AS:
-        return None
+        expected = ", ".join(sorted(READ_AS))
+        raise UnsupportedMediaTypeError(
+            f"cannot read {content_type or '(none)'}; send one of {expected}"
+        )
     payload = await read_body(request, service_state(request).settings.max_body_bytes)
     if content_type == RDF_XML:
         payload = rdfxml_to_ntriples(payload, SOURCE)
@@ -77,8 +68,6 @@ def patient_router() -> APIRouter:
         """Classify every patient posted; 200 when all were read, 422 with the located
         errors (and the results of the good rows) otherwise, 400 for unreadable input."""
         posted = await patient_payload(request)
-        if posted is None:
-            return unsupported(request.headers.get("content-type", ""))
         knowledge = service_state(request).knowledge
         outcome = await run_in_threadpool(
             classify_input, knowledge, posted[0], posted[1], source=SOURCE
@@ -93,18 +82,9 @@ def patient_router() -> APIRouter:
         (or, for "Accept: text/turtle", the SHACL report graph); 422 when it does not
         conform, 400 for unreadable input."""
         posted = await patient_payload(request)
-        if posted is None:
-            return unsupported(request.headers.get("content-type", ""))
         answer_type = negotiate(request.headers.get("accept"), VALIDATION_ANSWERS)
         if answer_type is None:
-            return JSONResponse(
-                {
-                    "error": "not-acceptable",
-                    "message": "answers are application/json or text/turtle",
-                },
-                status_code=406,
-                headers=NO_STORE,
-            )
+            raise NotAcceptableError("answers are application/json or text/turtle")
         knowledge = service_state(request).knowledge
         outcome = await run_in_threadpool(
             validate_input, knowledge, posted[0], posted[1], source=SOURCE

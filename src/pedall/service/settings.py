@@ -15,6 +15,8 @@ class ServiceSettings:
     processes, so that many queries run at once; ``max_body_bytes`` bounds every request
     body; ``read_only`` is the only mode there is so far: updates are refused with 403.
     ``data_root`` points at a copy of the data files (default: the installed ones).
+    ``allowed_hosts`` are the names a request's ``Host`` may carry besides the loopback
+    names and ``host`` itself (``*`` allows any; DNS rebinding protection is then off).
 
     >>> ServiceSettings(port=8080).host
     '127.0.0.1'
@@ -28,6 +30,7 @@ class ServiceSettings:
     query_memory_bytes: int = 2 * 1024**3
     read_only: bool = True
     data_root: Path | None = None
+    allowed_hosts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.query_timeout <= 0:
