@@ -22,9 +22,10 @@ from pedall.cli.main import main
 from pedall.errors import DataFileError
 from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL
-from pedall.shacl.compiler import PathValues
+from pedall.shacl.values import PathValues
 from pedall.toolkit import toolkit
-from pedall.validate.checker import DataQualityChecker, compile_checks
+from pedall.validate.checker import DataQualityChecker
+from pedall.validate.checks import compile_checks
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
 GOOD = COMPLETE_PATIENT

@@ -17,7 +17,7 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.readers.csv_table import PatientRecord, ReadResult, read_csv
 from pedall.patients.readers.rdf import read_rdf
 from pedall.toolkit import Toolkit, toolkit
-from pedall.validate.checker import ValidationOutcome
+from pedall.validate.outcome import ValidationOutcome
 
 CSV_TYPES = ("text/csv", "application/csv")
 ENGINES = ("fast", "reference")

@@ -19,7 +19,8 @@ from rdflib import URIRef
 
 from pedall.patients.model import FieldKind, PatientField, PatientModel
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
-from pedall.shacl.compiler import NodeShape, TripleRule, rule_dependencies
+from pedall.shacl.rules import rule_dependencies
+from pedall.shacl.shapes import NodeShape, TripleRule
 
 
 @dataclass(frozen=True)

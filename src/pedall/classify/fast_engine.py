@@ -30,15 +30,10 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
-from pedall.shacl.compiler import (
-    EMPTY,
-    PathValues,
-    RuleRunner,
-    ShapeCompiler,
-    TripleRule,
-    Value,
-    rule_dependencies,
-)
+from pedall.shacl.compiler import ShapeCompiler
+from pedall.shacl.rules import RuleRunner, rule_dependencies
+from pedall.shacl.shapes import TripleRule
+from pedall.shacl.values import EMPTY, PathValues, Value
 
 MEETS = str(PEDALL.meetsCriterion)
 OPEN = PathValues(open=True)

@@ -17,8 +17,7 @@ from rdflib.term import Node
 
 from pedall.errors import DataFileError
 from pedall.namespaces import PEDALL
-
-Truth = bool | None
+from pedall.shacl.values import Truth, kleene_and, kleene_or
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Scheme:
         known does not decide it (three-valued: ``truth`` may return None)."""
         for group in reversed(self.groups):
             truths = [truth(c.iri) for c in group.criteria]
-            applies = _any(truths) if group.any_of else _all(truths)
+            applies = kleene_or(truths) if group.any_of else kleene_and(truths)
             if applies is None:
                 return None
             if applies:
@@ -83,18 +82,6 @@ class Scheme:
         code = self.assign(lambda iri: iri in held)
         assert code is not None
         return code
-
-
-def _any(truths: list[Truth]) -> Truth:
-    if any(t is True for t in truths):
-        return True
-    return None if any(t is None for t in truths) else False
-
-
-def _all(truths: list[Truth]) -> Truth:
-    if any(t is False for t in truths):
-        return False
-    return None if any(t is None for t in truths) else True
 
 
 def read_schemes(graph: Graph) -> dict[str, Scheme]:

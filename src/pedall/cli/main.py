@@ -49,7 +49,7 @@ from pedall.query.sparql import (
     serialize_result,
 )
 from pedall.toolkit import toolkit
-from pedall.validate.checker import ValidationOutcome
+from pedall.validate.outcome import ValidationOutcome
 from pedall.writers.results import render_results, results_csv, results_turtle
 
 data_root_option = click.option(

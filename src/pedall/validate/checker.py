@@ -9,15 +9,15 @@ its ``sh:message`` and ``sh:severity`` (``sh:Violation`` is an error, anything e
 warning), the column of its ``sh:path`` (a node-level shape names its column with
 ``pedall:reportedPath``) and the patient's value there, as read.
 
-The compiled checker evaluates the compiled shapes (``pedall.shacl.compiler``) on each record;
-the reference checker writes the records as RDF and runs pyshacl with the ontology and
+The compiled checker evaluates the compiled checks (``pedall.validate.checks``) on each
+record; the reference checker writes the records as RDF and runs pyshacl with the ontology and
 OWL RL inference. Both give the same issues, in the same order.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,8 +26,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from pedall import RESEARCH_NOTICE
-from pedall.errors import DataFileError, PatientIssue, errors_in, warnings_in
+from pedall.errors import DataFileError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL, PREFIXES
 from pedall.patients.graph import PatientGraphWriter, patient_node
@@ -39,45 +38,16 @@ from pedall.patients.model import (
     PatientModel,
 )
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
-from pedall.shacl.compiler import (
-    REPORTED_PATH,
-    NodeShape,
-    PathValues,
-    PropertyShape,
-    ShapeCompiler,
-    Truth,
-    Value,
-)
+from pedall.shacl.compiler import REPORTED_PATH
+from pedall.shacl.values import PathValues, Value
+from pedall.validate.checks import QualityCheck, compile_checks, severity_of
 
 ENGINES = ("fast", "reference")
 BATCH_RECORDS = 2_000
 FAILING_MEMO_LIMIT = 1 << 17
-BOUNDED_TESTS = frozenset(
-    ("minInclusive", "minExclusive", "maxInclusive", "maxExclusive", "datatype")
-)
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
 Facts = dict[str, PathValues]
-
-
-def severity_of(shacl_severity: str) -> str:
-    """``error`` for ``sh:Violation``, ``warning`` for ``sh:Warning`` and ``sh:Info``."""
-    return "error" if shacl_severity.rsplit("#", 1)[-1] == "Violation" else "warning"
-
-
-@dataclass(frozen=True)
-class QualityCheck:
-    """One reporting shape, compiled: where its issues go and what they say."""
-
-    shape: str
-    path: str | None
-    message: str
-    severity: str  # 'error' or 'warning'
-    holds: Callable[[Facts], Truth]
-    reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
-    # When the check tests only a count, a datatype and numeric bounds: the bounds (its
-    # truth then depends on the value's type and region only); None: on the value itself.
-    cuts: tuple[float, ...] | None = None
 
 
 @dataclass(eq=False)
@@ -331,133 +301,6 @@ class DataQualityChecker:
         return dict(self.model.field_by_property())
 
 
-def compile_checks(shapes: Graph) -> tuple[QualityCheck, ...]:
-    """The reporting shapes of the node shapes targeting ``pedall:Patient``, compiled."""
-    compiler = ShapeCompiler(shapes)
-    checks: list[QualityCheck] = []
-    for target in sorted(set(shapes.subjects(SH.targetClass, PEDALL.Patient)), key=str):
-        assert isinstance(target, (URIRef, BNode))
-        shape = compiler.node_shape(target)
-        if shape.deactivated:
-            continue
-        if shape.value_classes:
-            raise DataFileError(f"{target}: sh:class on a patient shape is not supported")
-        for prop in shape.properties:
-            if not prop.deactivated:
-                checks.append(_property_check(prop))
-        if shape.has_components:
-            checks.append(_node_check(shape))
-    return tuple(checks)
-
-
-def _property_check(prop: PropertyShape) -> QualityCheck:
-    if prop.message is None:
-        raise DataFileError(f"data-quality shape {prop.node} has no sh:message")
-    return QualityCheck(
-        prop.node,
-        prop.path,
-        prop.message,
-        severity_of(prop.severity),
-        prop.evaluate,
-        (prop.path,),
-        _bounds_only(prop),
-    )
-
-
-def _bounds_only(prop: PropertyShape) -> tuple[float, ...] | None:
-    """The numeric bounds of a property shape that tests nothing but counts, datatypes and
-    bounds; None otherwise."""
-    if prop.has_value or prop.qualified is not None:
-        return None
-    if any(test.kind not in BOUNDED_TESTS for test in prop.tests):
-        return None
-    bounds = {test.argument for test in prop.tests if test.kind != "datatype"}
-    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
-        return None
-    return tuple(sorted(float(b) for b in bounds))  # type: ignore[arg-type]
-
-
-def _node_check(shape: NodeShape) -> QualityCheck:
-    if shape.message is None:
-        raise DataFileError(f"data-quality shape {shape.iri} has no sh:message")
-    return QualityCheck(
-        shape.iri,
-        shape.reported_path,
-        shape.message,
-        severity_of(shape.severity),
-        shape.evaluate_components,
-        tuple(sorted(shape.paths())),
-    )
-
-
 def _batches(records: Sequence[PatientRecord], size: int) -> Iterable[Sequence[PatientRecord]]:
     for start in range(0, len(records), size):
         yield records[start : start + size]
-
-
-@dataclass(eq=False)
-class ValidationOutcome:
-    """The result of validating patient input: the issues (reader and shapes), whether it
-    conforms (no errors; warnings allowed), and the SHACL report graph on demand."""
-
-    issues: list[PatientIssue]
-    records: list[PatientRecord]
-    checker: DataQualityChecker
-    reference_report: Graph | None = None  # pyshacl's report when it already ran
-
-    @property
-    def errors(self) -> list[PatientIssue]:
-        return errors_in(self.issues)
-
-    @property
-    def warnings(self) -> list[PatientIssue]:
-        return warnings_in(self.issues)
-
-    @property
-    def conforms(self) -> bool:
-        return not self.errors
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "conforms": self.conforms,
-            "errors": [i.as_dict() for i in self.errors],
-            "warnings": [i.as_dict() for i in self.warnings],
-        }
-
-    @cached_property
-    def report_graph(self) -> Graph:
-        """The standard SHACL validation report of the records that were read (rows the
-        reader rejected never became RDF, so their issues are only in ``issues``)."""
-        if self.reference_report is not None:
-            return self.reference_report
-        return self.checker.report_graph(self.records)
-
-    def as_text(self) -> str:
-        """A report for a person: each problem with its patient, field, value and reason."""
-        errors, warnings = self.errors, self.warnings
-        verdict = "conforms" if self.conforms else "does not conform"
-        lines = [
-            "pedall data-quality report",
-            f"{len(errors)} error(s), {len(warnings)} warning(s): the input {verdict}.",
-        ]
-        for title, issues in (("Errors", errors), ("Warnings", warnings)):
-            if issues:
-                lines += ["", f"{title}:"]
-                lines += [_describe(issue) for issue in issues]
-        lines += ["", RESEARCH_NOTICE]
-        return "\n".join(lines) + "\n"
-
-
-def _describe(issue: PatientIssue) -> str:
-    where = []
-    if issue.source and not issue.source.startswith("<"):
-        where.append(issue.source)
-    if issue.line is not None:
-        where.append(f"line {issue.line}")
-    elif issue.node is not None:
-        where.append(f"node <{issue.node}>")
-    where.append(f"patient {issue.patient_id}" if issue.patient_id else "no patient_id")
-    if issue.column is not None:
-        shown = "(empty)" if issue.value in (None, "") else issue.value
-        where.append(f"{issue.column} = {shown}")
-    return f"  - {', '.join(where)}: {issue.message}"

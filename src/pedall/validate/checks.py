@@ -1,0 +1,99 @@
+"""The reporting shapes of the patient data-quality shapes, compiled to checks: where each
+check's issues go, what they say, and what the check reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import SH
+
+from pedall.errors import DataFileError
+from pedall.namespaces import PEDALL
+from pedall.shacl.compiler import ShapeCompiler
+from pedall.shacl.shapes import NodeShape, PropertyShape
+from pedall.shacl.values import Facts, Truth
+
+BOUNDED_TESTS = frozenset(
+    ("minInclusive", "minExclusive", "maxInclusive", "maxExclusive", "datatype")
+)
+
+
+def severity_of(shacl_severity: str) -> str:
+    """``error`` for ``sh:Violation``, ``warning`` for ``sh:Warning`` and ``sh:Info``."""
+    return "error" if shacl_severity.rsplit("#", 1)[-1] == "Violation" else "warning"
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One reporting shape, compiled: where its issues go and what they say."""
+
+    shape: str
+    path: str | None
+    message: str
+    severity: str  # 'error' or 'warning'
+    holds: Callable[[Facts], Truth]
+    reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
+    # When the check tests only a count, a datatype and numeric bounds: the bounds (its
+    # truth then depends on the value's type and region only); None: on the value itself.
+    cuts: tuple[float, ...] | None = None
+
+
+def compile_checks(shapes: Graph) -> tuple[QualityCheck, ...]:
+    """The reporting shapes of the node shapes targeting ``pedall:Patient``, compiled."""
+    compiler = ShapeCompiler(shapes)
+    checks: list[QualityCheck] = []
+    for target in sorted(set(shapes.subjects(SH.targetClass, PEDALL.Patient)), key=str):
+        assert isinstance(target, (URIRef, BNode))
+        shape = compiler.node_shape(target)
+        if shape.deactivated:
+            continue
+        if shape.value_classes:
+            raise DataFileError(f"{target}: sh:class on a patient shape is not supported")
+        for prop in shape.properties:
+            if not prop.deactivated:
+                checks.append(_property_check(prop))
+        if shape.has_components:
+            checks.append(_node_check(shape))
+    return tuple(checks)
+
+
+def _property_check(prop: PropertyShape) -> QualityCheck:
+    if prop.message is None:
+        raise DataFileError(f"data-quality shape {prop.node} has no sh:message")
+    return QualityCheck(
+        prop.node,
+        prop.path,
+        prop.message,
+        severity_of(prop.severity),
+        prop.evaluate,
+        (prop.path,),
+        _bounds_only(prop),
+    )
+
+
+def _bounds_only(prop: PropertyShape) -> tuple[float, ...] | None:
+    """The numeric bounds of a property shape that tests nothing but counts, datatypes and
+    bounds; None otherwise."""
+    if prop.has_value or prop.qualified is not None:
+        return None
+    if any(test.kind not in BOUNDED_TESTS for test in prop.tests):
+        return None
+    bounds = {test.argument for test in prop.tests if test.kind != "datatype"}
+    if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds):
+        return None
+    return tuple(sorted(float(b) for b in bounds))  # type: ignore[arg-type]
+
+
+def _node_check(shape: NodeShape) -> QualityCheck:
+    if shape.message is None:
+        raise DataFileError(f"data-quality shape {shape.iri} has no sh:message")
+    return QualityCheck(
+        shape.iri,
+        shape.reported_path,
+        shape.message,
+        severity_of(shape.severity),
+        shape.evaluate_components,
+        tuple(sorted(shape.paths())),
+    )

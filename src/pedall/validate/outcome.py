@@ -1,0 +1,82 @@
+"""The outcome of validating patient input: its issues, whether it conforms, the SHACL
+report graph, and the reports for a program (JSON) and for a person (text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from rdflib import Graph
+
+from pedall import RESEARCH_NOTICE
+from pedall.errors import PatientIssue, errors_in, warnings_in
+from pedall.patients.readers.csv_table import PatientRecord
+from pedall.validate.checker import DataQualityChecker
+
+
+@dataclass(eq=False)
+class ValidationOutcome:
+    """The result of validating patient input: the issues (reader and shapes), whether it
+    conforms (no errors; warnings allowed), and the SHACL report graph on demand."""
+
+    issues: list[PatientIssue]
+    records: list[PatientRecord]
+    checker: DataQualityChecker
+    reference_report: Graph | None = None  # pyshacl's report when it already ran
+
+    @property
+    def errors(self) -> list[PatientIssue]:
+        return errors_in(self.issues)
+
+    @property
+    def warnings(self) -> list[PatientIssue]:
+        return warnings_in(self.issues)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.errors
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "conforms": self.conforms,
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+        }
+
+    @cached_property
+    def report_graph(self) -> Graph:
+        """The standard SHACL validation report of the records that were read (rows the
+        reader rejected never became RDF, so their issues are only in ``issues``)."""
+        if self.reference_report is not None:
+            return self.reference_report
+        return self.checker.report_graph(self.records)
+
+    def as_text(self) -> str:
+        """A report for a person: each problem with its patient, field, value and reason."""
+        errors, warnings = self.errors, self.warnings
+        verdict = "conforms" if self.conforms else "does not conform"
+        lines = [
+            "pedall data-quality report",
+            f"{len(errors)} error(s), {len(warnings)} warning(s): the input {verdict}.",
+        ]
+        for title, issues in (("Errors", errors), ("Warnings", warnings)):
+            if issues:
+                lines += ["", f"{title}:"]
+                lines += [_describe(issue) for issue in issues]
+        lines += ["", RESEARCH_NOTICE]
+        return "\n".join(lines) + "\n"
+
+
+def _describe(issue: PatientIssue) -> str:
+    where = []
+    if issue.source and not issue.source.startswith("<"):
+        where.append(issue.source)
+    if issue.line is not None:
+        where.append(f"line {issue.line}")
+    elif issue.node is not None:
+        where.append(f"node <{issue.node}>")
+    where.append(f"patient {issue.patient_id}" if issue.patient_id else "no patient_id")
+    if issue.column is not None:
+        shown = "(empty)" if issue.value in (None, "") else issue.value
+        where.append(f"{issue.column} = {shown}")
+    return f"  - {', '.join(where)}: {issue.message}"
