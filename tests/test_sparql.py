@@ -14,14 +14,13 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.sparql.parser import parseQuery
 
 from pedall.errors import ForbiddenQueryError, QueryError, QuerySyntaxError, ReadOnlyError
+from pedall.query.policy import _keyword_outside_literals, _parse_tree_names
 from pedall.query.sparql import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
     QueryForm,
     QueryPolicy,
     Term,
-    _keyword_outside_literals,
-    _parse_tree_names,
     binding_term,
     build_store,
     check_query,

@@ -1,10 +1,8 @@
 """Run SPARQL queries on the knowledge graph: the one place SPARQL runs (pyoxigraph).
 
-Every query text goes through ``check_query`` first. The policy is read-only and offline:
-SPARQL Update, ``SERVICE`` and ``FROM``/``FROM NAMED`` are refused, because pyoxigraph
-would follow a ``SERVICE`` IRI over HTTP and nothing a client sends may open a connection.
-The check parses the text (rdflib's SPARQL grammar) and, as a second line of defence
-against parser differences, scans the tokens outside comments, strings and IRIs.
+Every query text goes through ``check_query`` (``pedall.query.policy``: read-only and
+offline) first, and pyoxigraph runs the text the policy checked, normalised, never the
+text as sent.
 
 >>> from rdflib import Graph
 >>> store = build_store(Graph())
@@ -14,48 +12,24 @@ False
 
 from __future__ import annotations
 
-import functools
 import io
 import re
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any
 
 import pyoxigraph as ox
-from pyparsing import ParseBaseException, ParseResults
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from pedall.errors import ForbiddenQueryError, QuerySyntaxError, ReadOnlyError
+from pedall.errors import QuerySyntaxError
 from pedall.namespaces import PREFIXES
+from pedall.query.policy import DEFAULT_POLICY as DEFAULT_POLICY
+from pedall.query.policy import QueryForm as QueryForm
+from pedall.query.policy import QueryPolicy as QueryPolicy
+from pedall.query.policy import check_query as check_query
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
-
-class QueryForm(Enum):
-    """The four forms of a SPARQL query."""
-
-    SELECT = "SELECT"
-    ASK = "ASK"
-    CONSTRUCT = "CONSTRUCT"
-    DESCRIBE = "DESCRIBE"
-
-    @property
-    def returns_graph(self) -> bool:
-        """CONSTRUCT and DESCRIBE return triples; SELECT and ASK return results."""
-        return self in (QueryForm.CONSTRUCT, QueryForm.DESCRIBE)
-
-
-_FORM_BY_PARSE_NAME = {
-    "SelectQuery": QueryForm.SELECT,
-    "AskQuery": QueryForm.ASK,
-    "ConstructQuery": QueryForm.CONSTRUCT,
-    "DescribeQuery": QueryForm.DESCRIBE,
-}
 
 # Media types of SELECT/ASK results and of CONSTRUCT/DESCRIBE graphs: lookup tables for
 # content negotiation. The first entry of each format is its canonical media type.
@@ -78,140 +52,6 @@ GRAPH_MEDIA_TYPES: dict[str, ox.RdfFormat] = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "application/xml": ox.RdfFormat.RDF_XML,
 }
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A query that passed the policy: its text and its form."""
-
-    text: str
-    form: QueryForm
-
-
-@dataclass(frozen=True)
-class QueryPolicy:
-    """What a query may do. The only knob is the size of the text: everything that could
-    write or reach outside the graph (update, SERVICE, FROM) is always refused."""
-
-    max_length: int = 1 << 17  # characters; longer query texts are refused
-
-    def check(self, text: str) -> ParsedQuery:
-        """Parse ``text`` and classify it, or raise why it cannot run.
-
-        Raises ``ReadOnlyError`` (a ``ForbiddenQueryError``) for an update,
-        ``ForbiddenQueryError`` for ``SERVICE``, ``FROM``/``FROM NAMED`` or a text over
-        ``max_length``; ``QuerySyntaxError`` with the parser's message when
-        the text is not a SPARQL query.
-        """
-        if len(text) > self.max_length:
-            raise ForbiddenQueryError(
-                f"query of {len(text)} characters is over the limit of {self.max_length}"
-            )
-        return ParsedQuery(text=text, form=_classify(text))
-
-
-@functools.lru_cache(maxsize=256)
-def _classify(text: str) -> QueryForm:
-    """The form of the query ``text``, or the reason it is refused.
-
-    Cached because parsing costs about as much as running a query on this graph, and a
-    service answers the same library queries again and again (refusals are not cached:
-    they raise).
-    """
-    try:
-        tree = parseQuery(text)
-    except ParseBaseException as query_error:
-        if _parses_as_update(text):
-            raise ReadOnlyError(
-                "SPARQL Update is refused: the knowledge graph is read-only"
-            ) from None
-        raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
-    except RecursionError:
-        raise QuerySyntaxError("SPARQL syntax error: the query is nested too deeply") from None
-    query = tree[1]
-    if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
-        raise ForbiddenQueryError(
-            "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
-        )
-    if "ServiceGraphPattern" in _parse_tree_names(tree) or _keyword_outside_literals(
-        text, "SERVICE"
-    ):
-        raise ForbiddenQueryError(
-            "SERVICE is refused: federated queries would make outbound requests"
-        )
-    return _FORM_BY_PARSE_NAME[query.name]
-
-
-DEFAULT_POLICY = QueryPolicy()
-
-
-def check_query(text: str, policy: QueryPolicy = DEFAULT_POLICY) -> ParsedQuery:
-    """Classify ``text`` as SELECT/ASK/CONSTRUCT/DESCRIBE, refusing what ``policy`` forbids.
-
-    >>> check_query("SELECT * WHERE { ?s ?p ?o }").form
-    <QueryForm.SELECT: 'SELECT'>
-    """
-    return policy.check(text)
-
-
-def _parses_as_update(text: str) -> bool:
-    try:
-        parseUpdate(text)
-    except (ParseBaseException, RecursionError):
-        return False
-    return True
-
-
-def _parse_tree_names(node: Any) -> Iterator[str]:
-    """The names of every node of an rdflib SPARQL parse tree (``SelectQuery``,
-    ``ServiceGraphPattern`` ...), walking CompValues, ParseResults and lists."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ParseResults):  # a MutableMapping too, but its items are here
-            stack.extend(current)
-        elif isinstance(current, CompValue):
-            yield current.name
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-
-
-# Strings (long and short), IRIs and comments: keywords inside them are not keywords.
-_LITERALS_AND_COMMENTS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-    re.DOTALL,
-)
-
-
-def _keyword_outside_literals(text: str, keyword: str) -> bool:
-    """Whether ``keyword`` occurs as a keyword token (not a variable, prefixed name, string,
-    IRI or comment), with or without codepoint escapes applied: the conservative
-    cross-check of the parser, against engines that read the text differently."""
-    pattern = rf"(?<![\w?$:.-]){keyword}(?![\w:.-])"
-    return any(
-        re.search(pattern, _LITERALS_AND_COMMENTS.sub(" ", variant), flags=re.IGNORECASE)
-        for variant in (text, _unescape_codepoints(text))
-    )
-
-
-_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-
-def _unescape_codepoints(text: str) -> str:
-    """``text`` with SPARQL's ``\\uXXXX`` and ``\\UXXXXXXXX`` escapes replaced, which the
-    grammar applies before parsing (and engines differ on where they honour them)."""
-
-    def character(match: re.Match[str]) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= sys.maxunicode else match.group(0)
-
-    return _CODEPOINT_ESCAPE.sub(character, text)
 
 
 def to_oxigraph(term: Node, blank_nodes: dict[BNode, ox.BlankNode]) -> Term:
@@ -356,7 +196,8 @@ def run_query(
     may use ``pedall:`` or ``skos:`` without its own PREFIX lines. ``bindings`` give
     variables a value before the query runs (SEP-0007 substitution, as if by ``VALUES``):
     one library query then answers for one lesion or one source.
-    Raises ``ForbiddenQueryError`` or ``QuerySyntaxError``.
+    The text run is the policy's normalised text (``ParsedQuery.text``), so the engine
+    reads exactly what the policy read. Raises ``ForbiddenQueryError`` or ``QuerySyntaxError``.
     """
     for name in bindings or {}:
         if not _VARIABLE_NAME.fullmatch(name):

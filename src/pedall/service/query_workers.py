@@ -6,8 +6,10 @@ the time limit gets ``QueryTimeoutError`` and its process is killed, so the work
 stops; a fresh worker takes its place in the background. With ``size`` workers that many
 queries run at once, and a slow one never holds up the others beyond its own worker.
 
-The parent never runs a client's query text: parsing, the policy check (``pedall.query.sparql``),
-evaluation and serialization all happen in the worker, under the time limit.
+The parent never runs a client's query text: parsing, the policy check (``pedall.query.policy``),
+evaluation and serialization all happen in the worker, under the time limit. Before it
+reads any query a worker cuts itself off the network (``pedall.service.no_network``), so a
+query that slipped past the policy still could not reach another host.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from pedall.service.negotiation import (
     format_override,
     negotiate,
 )
+from pedall.service.no_network import cut_network
 
 # How long a new worker may take to load the graph before the pool gives up on it.
 STARTUP_TIMEOUT_SECONDS = 120.0
@@ -123,13 +126,15 @@ def _serve_queries(connection: Connection, ntriples: bytes, memory_bytes: int) -
 
     The process's address space is capped at ``memory_bytes``: a query that would need
     more ends its worker (which the parent replaces) instead of the machine's memory.
+    The network is cut first, before the process has threads and before any query.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    in_own_namespace = cut_network()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     store = ox.Store()
     store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
     del ntriples
-    connection.send(("ready",))
+    connection.send(("ready", in_own_namespace))
     while True:
         try:
             request = connection.recv()
@@ -182,6 +187,8 @@ class QueryWorkerPool:
         self._workers: set[QueryWorker] = set()
         self._lock = threading.Lock()
         self._closed = False
+        # Whether the last worker to start is in a network namespace of its own.
+        self.network_namespace: bool | None = None
         # Threads that wait on workers; more than the workers so waiting clients queue here.
         self._waiters = ThreadPoolExecutor(max_workers=size + 32, thread_name_prefix="query")
 
@@ -263,7 +270,7 @@ class QueryWorkerPool:
     def _await_ready(self, worker: QueryWorker) -> None:
         try:
             if worker.connection.poll(STARTUP_TIMEOUT_SECONDS):
-                worker.connection.recv()
+                _, self.network_namespace = worker.connection.recv()
                 return
         except (EOFError, OSError):
             pass
