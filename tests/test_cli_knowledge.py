@@ -41,7 +41,7 @@ def run(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> Calla
     def shared_or_new(files: DataFiles) -> KnowledgeBase:
         return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
 
-    monkeypatch.setattr("pedall.cli.main.KnowledgeBase", shared_or_new)
+    monkeypatch.setattr("pedall.cli.options.knowledge_base", shared_or_new)
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(main, list(args))
@@ -209,7 +209,7 @@ def test_failed_export_leaves_no_file(
     def broken(graph: Graph, format_name: str) -> bytes:
         raise RuntimeError("serializer failed")
 
-    monkeypatch.setattr("pedall.cli.main.serialize_graph", broken)
+    monkeypatch.setattr("pedall.query.export.serialize_graph", broken)
     path = tmp_path / "pedall.ttl"
     result = run("export", "-o", str(path))
     assert isinstance(result.exception, RuntimeError)

@@ -14,6 +14,7 @@ from rdflib.namespace import SH
 
 from pedall import RESEARCH_NOTICE
 from pedall.cli import main as cli
+from pedall.cli import options
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PATIENT, PEDALL
@@ -29,7 +30,7 @@ def invoke(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> In
     def shared(files: DataFiles) -> KnowledgeBase:
         return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
 
-    monkeypatch.setattr(cli, "KnowledgeBase", shared)
+    monkeypatch.setattr(options, "knowledge_base", shared)
 
     def run(*args: str) -> Result:
         return CliRunner().invoke(cli.main, list(args))

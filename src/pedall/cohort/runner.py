@@ -45,6 +45,7 @@ from pedall.api import classify_input, media_kind, validate_input
 from pedall.classify.result import Classification, Outcome
 from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
 from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, RowReader, open_table
 from pedall.toolkit import Toolkit, toolkit
@@ -169,13 +170,13 @@ class BatchWorker:
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker
 
 
-def _start_worker(files: DataFiles | None) -> None:
+def _start_worker(files: DataFiles | None, cache: ClosureCache | None = None) -> None:
     """Pool initializer: keep the worker inherited through fork, or build one from the
-    data files (a spawned process starts empty)."""
+    data files (a spawned process starts empty), reading the closure from the cache."""
     global _worker
     if _worker is None:
         assert files is not None
-        _worker = BatchWorker(toolkit(KnowledgeBase(files)))
+        _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
 
 
 def _run_batch(batch: Batch) -> list[RowOutcome]:
@@ -507,8 +508,9 @@ class CohortRunner:
                 )
                 _worker = None
             else:
+                self.kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
                 self._pool = multiprocessing.get_context("spawn").Pool(
-                    self._workers_wanted(), _start_worker, (self.kb.files,)
+                    self._workers_wanted(), _start_worker, (self.kb.files, self.kb.cache)
                 )
         return self._pool
 

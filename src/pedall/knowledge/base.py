@@ -2,7 +2,8 @@
 
 ``KnowledgeBase`` is the one object the CLI, the classifier and the HTTP service share.
 Inference over the knowledge graph is computed once per instance (owlrl, OWL 2 RL) and
-kept; patient data is never added to it.
+kept, and stored in the closure cache (``pedall.knowledge.cache``) that later processes
+read instead; patient data is never added to it.
 
 >>> kb = KnowledgeBase.load()
 >>> len(kb.graph) > 0
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import owlrl
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 
 from pedall.errors import DataFileError
+from pedall.knowledge.cache import CachedKnowledge, ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PREFIXES
 
@@ -42,15 +43,32 @@ def owl_rl_closure(graph: Graph) -> Graph:
     for prefix, namespace in graph.namespaces():
         closure.bind(prefix, namespace, override=True)
     closure += graph
+    import owlrl  # slow to import; only inference needs it
+
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False).expand(closure)
     return closure
 
 
+def without_generalized_triples(graph: Graph) -> Graph:
+    """``graph`` less the generalized triples of an OWL RL closure (a literal subject or a
+    non-IRI predicate), which RDF 1.1 and N-Triples cannot hold and no consumer reads."""
+    for triple in list(graph):
+        subject, predicate, _ = triple
+        if isinstance(subject, Literal) or not isinstance(predicate, URIRef):
+            graph.remove(triple)
+    return graph
+
+
 @dataclass(eq=False)
 class KnowledgeBase:
-    """The ontology and the shapes under one data root, with the inferred closure on demand."""
+    """The ontology and the shapes under one data root, with the inferred closure on demand.
+
+    With a ``cache`` (the default unless ``$PEDALL_NO_CACHE``), the asserted graph and the
+    closure are read from it when it holds them for these ontology files; ``None`` infers.
+    """
 
     files: DataFiles = field(default_factory=DataFiles.default)
+    cache: ClosureCache | None = field(default_factory=ClosureCache.default)
 
     @classmethod
     def load(cls, root: Path | None = None) -> KnowledgeBase:
@@ -59,6 +77,9 @@ class KnowledgeBase:
     @cached_property
     def graph(self) -> Graph:
         """The asserted triples of the ontology folder."""
+        if self._cached is not None:
+            self.__dict__["inferred"] = self._cached.closure
+            return self._cached.asserted
         return parse_turtle_files(self.files.ontology_files())
 
     @cached_property
@@ -68,5 +89,28 @@ class KnowledgeBase:
 
     @cached_property
     def inferred(self) -> Graph:
-        """The ontology with its OWL 2 RL closure (computed once)."""
-        return owl_rl_closure(self.graph)
+        """The ontology with its OWL 2 RL closure, without generalized triples (computed
+        once, or read from the cache)."""
+        if "graph" not in self.__dict__ and self._cached is not None:
+            self.__dict__["graph"] = self._cached.asserted
+            return self._cached.closure
+        closure = without_generalized_triples(owl_rl_closure(self.graph))
+        if self.cache is not None and self._cache_key is not None:
+            self.cache.write(self._cache_key, self.graph, closure)
+        return closure
+
+    @cached_property
+    def _cache_key(self) -> str | None:
+        if self.cache is None:
+            return None
+        try:
+            return self.cache.key(self.files)
+        except OSError:  # an unreadable ontology file is reported by the Turtle parser
+            return None
+
+    @cached_property
+    def _cached(self) -> CachedKnowledge | None:
+        """What the cache holds for these ontology files (read once), if anything."""
+        if self.cache is None or self._cache_key is None:
+            return None
+        return self.cache.read(self._cache_key)

@@ -1,0 +1,78 @@
+"""What the ``pedall`` commands share: the global options, ``--data-root``, opening the
+knowledge base, and writing a result to stdout or a file.
+
+Kept light on purpose: ``pedall --help`` imports this, so the heavy libraries (rdflib,
+owlrl, pyshacl, pyoxigraph, rich, the service) are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from pedall import RESEARCH_NOTICE
+from pedall.knowledge.data_files import DataFiles
+
+if TYPE_CHECKING:
+    from pedall.knowledge.base import KnowledgeBase
+
+data_root_option = click.option(
+    "--data-root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Folder with ontology/, shapes/ and queries/ (default: the installed copy).",
+)
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["fast", "reference"]),
+    default="fast",
+    show_default=True,
+    help="fast: compiled from the shapes; reference: pyshacl with owlrl (slow, same results).",
+)
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The options given before the command (``pedall --no-cache query ...``)."""
+
+    no_cache: bool = False
+
+
+def data_files(data_root: Path | None) -> DataFiles:
+    return DataFiles(data_root) if data_root is not None else DataFiles.default()
+
+
+def global_options() -> GlobalOptions:
+    context = click.get_current_context(silent=True)
+    found = context.find_object(GlobalOptions) if context is not None else None
+    return found if found is not None else GlobalOptions()
+
+
+def knowledge_base(files: DataFiles) -> KnowledgeBase:
+    """The knowledge base of ``files``, with the closure cache unless ``--no-cache``."""
+    from pedall.knowledge.base import KnowledgeBase
+    from pedall.knowledge.cache import ClosureCache
+
+    cache = None if global_options().no_cache else ClosureCache.default()
+    return KnowledgeBase(files, cache)
+
+
+def emit(content: str, output: Path | None) -> None:
+    """``content`` to stdout, or written whole to ``output`` (never left partial)."""
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        from pedall.query.export import write_atomically
+
+        write_atomically(content.encode("utf-8"), output)
+
+
+def emit_json(document: dict[str, object], output: Path | None) -> None:
+    """A JSON result document, with the research-use notice, to stdout or ``output``."""
+    document["notice"] = RESEARCH_NOTICE
+    emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", output)

@@ -1,0 +1,261 @@
+"""The commands about patients: ``classify`` and ``validate`` (files, stdin, streaming).
+
+Exit status 1 when the input had errors (valid parts are still processed and printed).
+Heavy libraries are imported inside each command, so ``pedall --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import click
+
+from pedall import RESEARCH_NOTICE
+from pedall.cli import options
+from pedall.cli.options import data_files, data_root_option, emit, emit_json, engine_option
+
+if TYPE_CHECKING:
+    from pedall.classify.result import Classification
+    from pedall.cohort.runner import PatientFile
+    from pedall.errors import PatientIssue
+    from pedall.knowledge.base import KnowledgeBase
+    from pedall.patients.readers.csv_table import PatientRecord
+    from pedall.validate.outcome import ValidationOutcome
+
+# Media types of patient input files, by extension; ``-`` (stdin) is read as CSV.
+PATIENT_MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".json": "application/ld+json",
+}
+STDIN = "-"
+
+patient_files_argument = click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+)
+patient_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the result to this file (replaced whole, never left partial); default: stdout.",
+)
+
+
+def patient_media_type(name: str) -> str:
+    """The media type of a patient input file, from its extension (UsageError if unknown)."""
+    if name == STDIN:
+        return "text/csv"
+    media_type = PATIENT_MEDIA_TYPES.get(Path(name).suffix.lower())
+    if media_type is None:
+        raise click.UsageError(
+            f"{name}: unknown input format; expected {', '.join(PATIENT_MEDIA_TYPES)} or - (CSV)"
+        )
+    return media_type
+
+
+def read_patient_file(name: str) -> bytes:
+    if name == STDIN:
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def _patient_files(files: tuple[str, ...], media_types: list[str]) -> list[PatientFile]:
+    from pedall.cohort.runner import PatientFile
+
+    def opener(name: str) -> Callable[[], AbstractContextManager[IO[bytes]]]:
+        if name == STDIN:
+            return lambda: contextlib.nullcontext(sys.stdin.buffer)
+        return lambda: Path(name).open("rb")
+
+    return [
+        PatientFile(opener(name), media_type, "<stdin>" if name == STDIN else name)
+        for name, media_type in zip(files, media_types, strict=True)
+    ]
+
+
+def _classify_streaming(
+    kb: KnowledgeBase, files: list[PatientFile], output_format: str, output: Path | None
+) -> None:
+    """classify --format json/csv: large CSV tables streamed over the CPU cores, results
+    written as produced (the same output as classifying in memory)."""
+    from pedall.cohort.runner import CohortRunner, CsvResults, JsonResults, open_output
+    from pedall.errors import DataFileError
+
+    try:
+        with open_output(output) as out, CohortRunner(kb) as runner:
+            writer = JsonResults(out) if output_format == "json" else CsvResults(out)
+            issues = runner.classify_files(files, writer)
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(RESEARCH_NOTICE, err=True)
+    if any(issue.is_error for issue in issues):
+        sys.exit(1)
+
+
+def _validate_streaming(
+    kb: KnowledgeBase, files: list[PatientFile], output_format: str, output: Path | None
+) -> None:
+    """validate --format text/json: large CSV tables checked in batches over the cores."""
+    from pedall.cohort.runner import CohortRunner
+    from pedall.errors import DataFileError
+    from pedall.toolkit import toolkit
+    from pedall.validate.outcome import ValidationOutcome
+
+    try:
+        with CohortRunner(kb) as runner:
+            issues = runner.validate_files(files)
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    _emit_validation(ValidationOutcome(issues, [], toolkit(kb).data_quality), output_format, output)
+
+
+def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Path | None) -> None:
+    if output_format == "text":
+        emit(outcome.as_text(), output)
+    elif output_format == "json":
+        emit_json(outcome.as_json(), output)
+    else:
+        emit(outcome.report_graph.serialize(format="turtle"), output)
+        click.echo(RESEARCH_NOTICE, err=True)
+    if not outcome.conforms:
+        sys.exit(1)
+
+
+@click.command()
+@patient_files_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv", "ttl"]),
+    default="table",
+    show_default=True,
+    help="table (with the explanation) for a person; json, csv or ttl (RDF) for machines.",
+)
+@engine_option
+@patient_output_option
+@data_root_option
+def classify(
+    files: tuple[str, ...],
+    output_format: str,
+    engine: str,
+    output: Path | None,
+    data_root: Path | None,
+) -> None:
+    """Classify the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
+    by CMCP-ALL2008 and NCI/Rome: risk group, possible groups, missing data, criteria.
+
+    Exit status 1 when any row or node had errors; the valid ones are still classified."""
+    from pedall.api import ClassifyOutcome, classify_input, read_input
+    from pedall.classify.schemes import read_schemes
+    from pedall.errors import DataFileError, InputFormatError, PatientIssue
+    from pedall.toolkit import toolkit
+    from pedall.writers.results import render_results, results_csv, results_turtle
+
+    media_types = [patient_media_type(name) for name in files]
+    kb = options.knowledge_base(data_files(data_root))
+    if engine == "fast" and output_format in ("json", "csv"):
+        _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
+        return
+    results: list[Classification] = []
+    issues: list[PatientIssue] = []
+    records: dict[tuple[str, str], PatientRecord] = {}
+    for name, media_type in zip(files, media_types, strict=True):
+        source = "<stdin>" if name == STDIN else name
+        payload = read_patient_file(name)
+        try:
+            outcome = classify_input(kb, payload, media_type, source=source, engine=engine)
+            if output_format == "ttl":
+                read = read_input(kb, payload, media_type, source)
+                records.update({(source, r.patient_id): r for r in read.records})
+        except InputFormatError as error:
+            issues.append(PatientIssue(error.line, None, None, str(error), None, source))
+            continue
+        except DataFileError as error:
+            raise click.ClickException(str(error)) from None
+        results += outcome.results
+        issues += outcome.issues
+    if output_format == "table":
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=140) if output else Console()
+        render_results(console, results, issues)
+        if output is not None:
+            assert isinstance(console.file, io.StringIO)
+            emit(console.file.getvalue(), output)
+    elif output_format == "json":
+        emit_json(ClassifyOutcome(results, issues).as_json(), output)
+    elif output_format == "csv":
+        emit(results_csv(results), output)
+    else:
+        turtle = results_turtle(results, read_schemes(kb.graph), toolkit(kb).model, records)
+        emit(turtle, output)
+    if output_format != "table":
+        click.echo(RESEARCH_NOTICE, err=True)
+    if any(issue.is_error for issue in issues):
+        sys.exit(1)
+
+
+@click.command()
+@patient_files_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "ttl"]),
+    default="text",
+    show_default=True,
+    help="text for a person (patient, field, value, what is wrong); json; ttl: the standard "
+    "SHACL validation report graph (from pyshacl).",
+)
+@engine_option
+@patient_output_option
+@data_root_option
+def validate(
+    files: tuple[str, ...],
+    output_format: str,
+    engine: str,
+    output: Path | None,
+    data_root: Path | None,
+) -> None:
+    """Check the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
+    against the data-quality shapes: every problem with its row, field, value and reason.
+
+    Exit status 1 when any row or node had errors (warnings alone exit 0)."""
+    from pedall.api import validate_input
+    from pedall.errors import DataFileError, InputFormatError, PatientIssue
+    from pedall.toolkit import toolkit
+    from pedall.validate.outcome import ValidationOutcome
+
+    media_types = [patient_media_type(name) for name in files]
+    kb = options.knowledge_base(data_files(data_root))
+    if engine == "fast" and output_format in ("text", "json"):
+        _validate_streaming(kb, _patient_files(files, media_types), output_format, output)
+        return
+    issues: list[PatientIssue] = []
+    records: list[PatientRecord] = []
+    for name, media_type in zip(files, media_types, strict=True):
+        source = "<stdin>" if name == STDIN else name
+        try:
+            outcome = validate_input(
+                kb, read_patient_file(name), media_type, source=source, engine=engine
+            )
+        except InputFormatError as error:
+            issues.append(PatientIssue(error.line, None, None, str(error), None, source))
+            continue
+        except DataFileError as error:
+            raise click.ClickException(str(error)) from None
+        issues += outcome.issues
+        records += outcome.records
+    _emit_validation(
+        ValidationOutcome(issues, records, toolkit(kb).data_quality), output_format, output
+    )

@@ -1,0 +1,173 @@
+"""Keep the OWL RL closure of the knowledge graph on disk, so a process reads it, not infers it.
+
+Inference (owlrl) takes seconds; reading the cache a fraction of one. The cache file is
+N-Triples (never pickle) under the user cache folder (``$PEDALL_CACHE_DIR``, else
+``platformdirs.user_cache_dir("pedall")``), named by a key: a hash of the ontology files'
+names and bytes and of the pedall, owlrl and rdflib versions. It holds two sections, the
+asserted triples and the ones inference adds, parsed with one blank-node map so the
+asserted graph and the closure share their blank nodes as when inferred in-process.
+
+The file is never trusted: a header line must carry the key, a hash of the body and the
+triple counts, and any mismatch or parse failure means "absent" (the caller rebuilds and
+rewrites it). It is written atomically (a temporary file, then a rename).
+``$PEDALL_NO_CACHE=1`` (or ``pedall --no-cache``) turns the cache off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
+from rdflib.plugins.serializers.nt import _nt_row
+from rdflib.term import Node
+
+from pedall import __version__
+from pedall.knowledge.data_files import DataFiles
+
+ENV_CACHE_DIR = "PEDALL_CACHE_DIR"
+ENV_NO_CACHE = "PEDALL_NO_CACHE"
+FORMAT = "pedall-owl-rl-closure 1"
+_ASSERTED = "# asserted"
+_INFERRED = "# inferred"
+
+
+def caching_disabled() -> bool:
+    """``$PEDALL_NO_CACHE`` is set to something other than empty, 0, false or no."""
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def default_cache_folder() -> Path:
+    """``$PEDALL_CACHE_DIR``, else the platform's user cache folder for pedall."""
+    override = os.environ.get(ENV_CACHE_DIR)
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("pedall"))
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class CachedKnowledge:
+    """The asserted knowledge graph and its closure, read from the cache (shared blank nodes)."""
+
+    asserted: Graph
+    closure: Graph
+
+
+class _TwoGraphSink:
+    """An N-Triples parser sink that adds every triple to one or two graphs."""
+
+    def __init__(self, *graphs: Graph) -> None:
+        self.graphs = graphs
+
+    def triple(self, s: Node, p: Node, o: Node) -> None:
+        for graph in self.graphs:
+            graph.add((s, p, o))
+
+
+@dataclass(frozen=True)
+class ClosureCache:
+    """The closure cache in one folder."""
+
+    folder: Path
+
+    @classmethod
+    def default(cls) -> ClosureCache | None:
+        """The user's cache, or None when ``$PEDALL_NO_CACHE`` turns caching off."""
+        return None if caching_disabled() else cls(default_cache_folder())
+
+    def key(self, files: DataFiles) -> str:
+        """What the closure depends on: the ontology files and the software inferring it."""
+        digest = hashlib.sha256(FORMAT.encode())
+        for name in ("pedall", "owlrl", "rdflib"):
+            version_text = __version__ if name == "pedall" else _package_version(name)
+            digest.update(f"\0{name} {version_text}".encode())
+        for path in files.ontology_files():
+            digest.update(f"\0{path.name}\0".encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"owl-rl-closure-{key[:32]}.nt"
+
+    def read(self, key: str) -> CachedKnowledge | None:
+        """The cached graphs under ``key``, or None if absent, stale or damaged."""
+        try:
+            text = self.path(key).read_text(encoding="utf-8")
+            return _parse(text, key)
+        except Exception:  # damaged in any way (I/O, encoding, syntax): rebuild, never trust
+            return None
+
+    def write(self, key: str, asserted: Graph, closure: Graph) -> None:
+        """Store the graphs under ``key``; a folder that cannot be written is left alone."""
+        text = _serialize(key, asserted, closure)
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".closure-")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(text)
+                os.replace(temporary, self.path(key))
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+
+
+def _serialize(key: str, asserted: Graph, closure: Graph) -> str:
+    added = [triple for triple in closure if triple not in asserted]
+    body = "".join(
+        [_ASSERTED, "\n", *(_nt_row(t) for t in asserted), _INFERRED, "\n"]
+        + [_nt_row(t) for t in added]
+    )
+    prefixes = "".join(
+        f"# prefix {prefix} <{namespace}>\n" for prefix, namespace in closure.namespaces()
+    )
+    header = (
+        f"# {FORMAT}\n# key {key}\n"
+        f"# body {hashlib.sha256(body.encode()).hexdigest()} {len(asserted)} {len(added)}\n"
+    )
+    return header + prefixes + body
+
+
+def _parse(text: str, key: str) -> CachedKnowledge | None:
+    lines = text.split("\n", 3)
+    if len(lines) < 4 or lines[0] != f"# {FORMAT}" or lines[1] != f"# key {key}":
+        return None
+    _, _, body_hash, asserted_count, added_count = lines[2].split(" ")
+    prefixes, separator, body = lines[3].partition(_ASSERTED + "\n")
+    body = separator + body
+    if hashlib.sha256(body.encode()).hexdigest() != body_hash:
+        return None
+    asserted_text, separator, added_text = body[len(_ASSERTED) + 1 :].partition(_INFERRED + "\n")
+    if not separator:
+        return None
+    asserted, closure = Graph(), Graph()
+    for line in prefixes.splitlines():
+        _, _, prefix, namespace = line.split(" ")
+        for graph in (asserted, closure):
+            graph.bind(prefix, namespace.strip("<>"), override=True)
+    blank_nodes: dict[str, Node] = {}
+    both = W3CNTriplesParser(_TwoGraphSink(asserted, closure))  # type: ignore[arg-type]
+    both.parse(io.StringIO(asserted_text), bnode_context=blank_nodes)  # type: ignore[arg-type]
+    added = W3CNTriplesParser(_TwoGraphSink(closure))  # type: ignore[arg-type]
+    added.parse(io.StringIO(added_text), bnode_context=blank_nodes)  # type: ignore[arg-type]
+    if len(asserted) != int(asserted_count) or len(closure) != int(asserted_count) + int(
+        added_count
+    ):
+        return None
+    return CachedKnowledge(asserted, closure)
