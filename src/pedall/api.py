@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pedall.classify.result import Classification
-from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
+from pedall.errors import PatientIssue, errors_in, warnings_in
 from pedall.knowledge.base import KnowledgeBase
-from pedall.patients.readers.csv_table import PatientRecord, ReadResult, read_csv
-from pedall.patients.readers.rdf import read_rdf
+from pedall.patients.readers.csv_table import PatientRecord, ReadResult
+from pedall.patients.readers.registry import reader_for_media_type
 from pedall.toolkit import Toolkit, toolkit
 from pedall.validate.outcome import ValidationOutcome
 
-CSV_TYPES = ("text/csv", "application/csv")
 ENGINES = ("fast", "reference")
 
 
@@ -51,30 +50,14 @@ class ClassifyOutcome:
 
 
 def media_kind(media_type: str) -> str:
-    """``csv``, ``turtle`` or ``json-ld`` for a Content-Type; InputFormatError otherwise."""
-    base = media_type.split(";", 1)[0].strip().lower()
-    if base in CSV_TYPES:
-        return "csv"
-    if base in ("text/turtle", "application/x-turtle"):
-        return "turtle"
-    if base in ("application/ld+json", "application/json"):
-        return "json-ld"
-    raise InputFormatError(
-        f"unsupported media type {media_type!r}; "
-        "expected text/csv, text/turtle or application/ld+json"
-    )
+    """The name of the reader of a Content-Type (``csv``, ``turtle``, ``json-ld`` ...);
+    UnsupportedMediaTypeError (an InputFormatError) otherwise."""
+    return reader_for_media_type(media_type).name
 
 
 def read_input(kb: KnowledgeBase, payload: bytes, media_type: str, source: str) -> ReadResult:
-    """Patient records from a CSV table or a Turtle / JSON-LD graph (see patients.readers)."""
-    kind = media_kind(media_type)
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputFormatError(f"{source}: not UTF-8 text ({error})") from error
-    if kind == "csv":
-        return read_csv(text, toolkit(kb).model, source)
-    return read_rdf(text, kind, toolkit(kb).model, toolkit(kb).rdf_fields, source)
+    """Patient records from input of any registered format (``patients.readers.registry``)."""
+    return reader_for_media_type(media_type).read(payload, toolkit(kb), source)
 
 
 def classify_input(

@@ -13,50 +13,31 @@ from starlette.responses import JSONResponse, Response
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
-from pedall.errors import NotAcceptableError, UnsupportedMediaTypeError
-from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
+from pedall.errors import NotAcceptableError
+from pedall.patients.readers.registry import READERS, reader_for_media_type
 from pedall.service.negotiation import TURTLE, negotiate
 from pedall.service.request_body import read_body
 from pedall.service.state import service_state
 
 SOURCE = "<request>"
 NO_STORE = {"Cache-Control": "no-store"}
-READ_AS = {
-    "text/csv": "text/csv",
-    "application/csv": "text/csv",
-    "text/turtle": "text/turtle",
-    "application/x-turtle": "text/turtle",
-    "application/ld+json": "application/ld+json",
-    "application/json": "application/ld+json",
-    "application/rdf+xml": "text/turtle",  # after rdfxml_guard turns it into N-Triples
-}
-RDF_XML = "application/rdf+xml"
 VALIDATION_ANSWERS = {"application/json": "application/json", TURTLE: TURTLE}
 
 _PATIENT_BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            media_type: {"schema": {"type": "string"}}
-            for media_type in ("text/csv", "text/turtle", "application/ld+json", RDF_XML)
-        },
+        "content": {reader.media_types[0]: {"schema": {"type": "string"}} for reader in READERS},
     }
 }
 
 
 async def patient_payload(request: Request) -> tuple[bytes, str]:
-    """The posted patient data and the media type to read it as;
-    UnsupportedMediaTypeError (415) when the Content-Type is not one the service reads."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in READ_AS:
-        expected = ", ".join(sorted(READ_AS))
-        raise UnsupportedMediaTypeError(
-            f"cannot read {content_type or '(none)'}; send one of {expected}"
-        )
+    """The posted patient data and its media type, once a reader takes that type
+    (UnsupportedMediaTypeError, 415, before the body is read otherwise)."""
+    content_type = request.headers.get("content-type", "")
+    reader_for_media_type(content_type)
     payload = await read_body(request, service_state(request).settings.max_body_bytes)
-    if content_type == RDF_XML:
-        payload = rdfxml_to_ntriples(payload, SOURCE)
-    return payload, READ_AS[content_type]
+    return payload, content_type
 
 
 def patient_router() -> APIRouter:
