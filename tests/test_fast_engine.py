@@ -52,11 +52,13 @@ def test_a_criterion_certain_whatever_the_missing_values_is_reported(engine: Fas
 
 
 def test_patients_in_the_same_regions_share_one_outcome(engine: FastEngine) -> None:
-    classify(
-        engine,
+    rows = (
         "A,M,5.2,12000,B,CNS1,false,100,0.001,true,46,,false",
         "B,F,6.1,13000,B,CNS1,false,200,0.002,true,47,,false",
+        "C,F,10,13000,B,CNS1,false,200,0.002,true,47,,false",  # age 10: another region
     )
-    assert len(engine._memo) == 1
-    classify(engine, "C,F,10,13000,B,CNS1,false,200,0.002,true,47,,false")
-    assert len(engine._memo) == 2
+    read = read_csv(HEADER + "\n".join(rows) + "\n", engine.model)
+    a, b, c = engine.classify(read.records)
+    assert a.outcome is b.outcome  # computed once, for the first of them
+    assert c.outcome is not a.outcome
+    assert (a.patient_id, b.patient_id, c.patient_id) == ("A", "B", "C")

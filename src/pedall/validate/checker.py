@@ -127,7 +127,9 @@ class DataQualityChecker:
         facts: Facts | None = None
         failing: list[int] = []
         for group, (reads, indices, cuts) in enumerate(self._check_groups):
-            if not reads:  # what such a check reads is not known: evaluate it every time
+            # What such a check reads is not known, or differs for every patient (the id):
+            # evaluate it every time, remembering nothing.
+            if not reads or PATIENT_ID in reads:
                 facts = facts if facts is not None else self._facts(record)
                 failing += [i for i in indices if self.checks[i].holds(facts) is False]
                 continue
@@ -167,8 +169,6 @@ class DataQualityChecker:
     ) -> object:
         """What the facts hold at ``path``, as a key: values with their types (Python
         equates ``True`` with ``1``, SHACL does not), numbers by region when ``cuts``."""
-        if path == PATIENT_ID:
-            return record.patient_id
         if path == HAS_LESION:
             return record.lesions
         value = record.values.get(path)
