@@ -20,7 +20,6 @@ for duplicates in row order here, so the issues are the same as ``pedall.api`` r
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import itertools
 import json
@@ -49,7 +48,7 @@ from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, RowReader, open_table
 from pedall.toolkit import Toolkit, toolkit
-from pedall.writers.results import CSV_COLUMNS, result_row
+from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line, result_row
 
 Row = tuple[int, list[str]]
 RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
@@ -123,9 +122,7 @@ def _dumps(value: object) -> str:
 
 
 def _csv_line(cells: list[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()
+    return csv_line(cells)
 
 
 # -- the work done on a batch (in a worker, or here for small inputs) -----------------
@@ -242,7 +239,7 @@ class CsvResults:
 
     def write(self, rendered: str) -> None:
         if not self._written:
-            self.out.write(_csv_line([*CSV_COLUMNS, *(self._extras or ())]))
+            self.out.write(_csv_line(csv_header(self._extras or ())))
             self._written = True
         self.out.write(rendered)
 

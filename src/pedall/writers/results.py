@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
@@ -37,6 +38,29 @@ CSV_COLUMNS = (
 )
 LIST_SEPARATOR = ";"
 DOI_PREFIX = "https://doi.org/"
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` as a spreadsheet will not run it: a leading ``'`` when it starts with
+    ``=``, ``+``, ``-``, ``@``, a tab or a CR (OWASP's advice against CSV injection).
+
+    A number (``-0.5``) and a lone ``-`` or ``+`` stay as they are: neither can be a
+    formula, and a number keeps its value.
+
+    >>> [spreadsheet_safe(cell) for cell in ("=1+1", "@SUM(A1)", "-1.5", "-", "B")]
+    ["'=1+1", "'@SUM(A1)", '-1.5', '-', 'B']
+    """
+    if not cell.startswith(FORMULA_TRIGGERS) or cell in ("-", "+") or _NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell
+
+
+def csv_header(extras: Sequence[str]) -> list[str]:
+    """The header row of the CSV table: the contract's columns, then ``extras``."""
+    return [*CSV_COLUMNS, *(spreadsheet_safe(column) for column in extras)]
 
 
 def short_source(source: str) -> str:
@@ -54,22 +78,28 @@ def extra_columns(results: Iterable[Classification]) -> list[str]:
     return list(columns)
 
 
+def csv_line(cells: Sequence[str]) -> str:
+    """One CSV row ending in LF, a cell quoted when it holds a comma, a quote, CR or LF
+    (``csv.writer`` with an LF line end would leave a bare CR unquoted)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2] + "\n"
+
+
 def results_csv(results: Sequence[Classification]) -> str:
     """One row a patient: the contract's columns (lists ``;``-joined, criteria by id),
-    then the extra input columns."""
-    buffer = io.StringIO()
+    then the extra input columns; every cell ``spreadsheet_safe``."""
     extras = extra_columns(results)
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *extras])
-    for result in results:
-        writer.writerow(result_row(result, extras))
-    return buffer.getvalue()
+    lines = [csv_line(csv_header(extras))]
+    lines.extend(csv_line(result_row(result, extras)) for result in results)
+    return "".join(lines)
 
 
 def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
-    """One patient's row of ``results_csv`` (also written row by row for large cohorts)."""
+    """One patient's row of ``results_csv`` (also written row by row for large cohorts),
+    each cell ``spreadsheet_safe``."""
     outcome = result.outcome
-    return [
+    cells = [
         result.patient_id,
         outcome.risk_group,
         LIST_SEPARATOR.join(outcome.possible_groups),
@@ -79,6 +109,7 @@ def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
         outcome.nci_rome or "",
         *(result.extra.get(column, "") for column in extras),
     ]
+    return [spreadsheet_safe(cell) for cell in cells]
 
 
 def _patient_node(result: Classification, record: PatientRecord | None) -> URIRef:
