@@ -14,6 +14,7 @@ from pedall import __version__
 from pedall.cli.knowledge_commands import canonicalize, export, info, query
 from pedall.cli.options import GlobalOptions
 from pedall.cli.patient_commands import classify, validate
+from pedall.cli.publish_command import publish
 from pedall.cli.serve_command import serve
 
 
@@ -33,5 +34,5 @@ def main(context: click.Context, no_cache: bool) -> None:
     context.obj = GlobalOptions(no_cache=no_cache)
 
 
-for command in (canonicalize, query, export, info, classify, validate, serve):
+for command in (canonicalize, query, export, info, classify, validate, serve, publish):
     main.add_command(command)

@@ -63,13 +63,14 @@ def knowledge_base(files: DataFiles) -> KnowledgeBase:
 
 
 def emit(content: str, output: Path | None) -> None:
-    """``content`` to stdout, or written whole to ``output`` (never left partial)."""
+    """``content`` to stdout, or written whole to ``output`` (never left partial). It holds
+    patient data, so the file is readable by its owner only (mode 0600)."""
     if output is None:
         click.echo(content, nl=False)
     else:
-        from pedall.query.export import write_atomically
+        from pedall.writers.files import write_atomically
 
-        write_atomically(content.encode("utf-8"), output)
+        write_atomically(content.encode("utf-8"), output, private=True)
 
 
 def emit_json(document: dict[str, object], output: Path | None) -> None:

@@ -19,14 +19,12 @@ for duplicates in row order here, so the issues are the same as ``pedall.api`` r
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import json
 import multiprocessing
 import os
 import sys
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -48,6 +46,7 @@ from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, RowReader, open_table
 from pedall.toolkit import Toolkit, toolkit
+from pedall.writers.files import open_atomically
 from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line, result_row
 
 Row = tuple[int, list[str]]
@@ -575,19 +574,11 @@ def _position(stream: IO[bytes]) -> float | None:
 @contextmanager
 def open_output(path: Path | None) -> Iterator[IO[str]]:
     """Standard output, or a text file at ``path`` written through a temporary file in the
-    same folder and renamed when complete (an error never leaves a partial file)."""
+    same folder and renamed when complete (an error never leaves a partial file). It holds
+    patient data, so it is readable by its owner only (mode 0600)."""
     if path is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    with open_atomically(path, private=True) as stream:
+        yield stream

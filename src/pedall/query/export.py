@@ -10,10 +10,7 @@ points to a remote context.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +23,7 @@ from rdflib.namespace import OWL, RDF
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL, PREFIXES
 from pedall.query.sparql import oxigraph_triples
+from pedall.writers import files
 
 # A JSON-LD 1.1 processor uses a term as a prefix only when its IRI ends in one of these.
 _GEN_DELIMS = frozenset(":/?#[]@")
@@ -156,20 +154,9 @@ def _compact_iri(iri: str, context: dict[str, str]) -> str:
 
 
 def write_atomically(content: bytes, path: Path) -> None:
-    """Write ``content`` to ``path`` through a temporary file in the same folder and a
-    rename, so that an error never leaves a partial file behind. The file is readable by
-    all (mode 0644) unless it replaces a file, whose mode it keeps."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write a knowledge export to ``path`` whole (``pedall.writers.files``): a new file
+    gets mode 0666 less the umask, a replaced file keeps its mode."""
+    files.write_atomically(content, path, private=False)
 
 
 # Types that make a subject part of the schema rather than an individual of the domain.
