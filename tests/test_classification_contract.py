@@ -337,7 +337,8 @@ def test_a_very_high_criterion_makes_missing_fields_irrelevant(
 def test_possible_groups_are_ordered_and_risk_group_is_the_lowest(
     knowledge_base: KnowledgeBase, known: dict[str, str], possible: list[str]
 ) -> None:
-    result = classify_rows(knowledge_base, [{"patient_id": "X", **known}])["X"]
+    row = {"patient_id": "X", "lesions": "", **known}  # a lesions column: none detected
+    result = classify_rows(knowledge_base, [row])["X"]
     assert result["possible_groups"] == possible
     assert result["risk_group"] == possible[0]
     assert result["provisional"] is (len(possible) > 1)

@@ -71,7 +71,7 @@ def test_empty_cells_are_not_known(model: PatientModel) -> None:
 def test_a_bad_cell_is_located_and_only_its_row_is_left_out(
     model: PatientModel, column: str, cell: str, expected: str
 ) -> None:
-    text = f'patient_id,{column}\nP1,"{cell}"\nP2,\n'
+    text = f'patient_id,{column},lesions\nP1,"{cell}",\nP2,,\n'
     result = read(model, text)
     (issue,) = result.issues
     assert (issue.line, issue.column, issue.value, issue.patient_id) == (2, column, cell, "P1")
@@ -81,7 +81,7 @@ def test_a_bad_cell_is_located_and_only_its_row_is_left_out(
 
 
 def test_duplicate_and_empty_ids_are_errors(model: PatientModel) -> None:
-    result = read(model, "patient_id,age_years\nP1,5\n,6\nP1,7\nP2,8\n")
+    result = read(model, "patient_id,age_years,lesions\nP1,5,\n,6,\nP1,7,\nP2,8,\n")
     assert [(i.line, i.column, i.value) for i in result.issues] == [
         (3, "patient_id", ""),
         (4, "patient_id", "P1"),
@@ -101,14 +101,14 @@ def test_an_unknown_lesion_suggests_the_closest_codes(model: PatientModel) -> No
 
 
 def test_lines_count_blank_lines_and_quoted_line_breaks(model: PatientModel) -> None:
-    text = 'patient_id,note,age_years\n\nP1,"two\nlines",5\nP2,,old\n'
+    text = 'patient_id,note,age_years,lesions\n\nP1,"two\nlines",5,\nP2,,old,\n'
     result = read(model, text)
     assert [(r.patient_id, r.line) for r in result.records] == [("P1", 3)]
     assert result.issues[0].line == 5
 
 
 def test_a_row_longer_than_the_header_is_an_error(model: PatientModel) -> None:
-    result = read(model, "patient_id,age_years\nP1,5,extra\nP2,6\n")
+    result = read(model, "patient_id,age_years,lesions\nP1,5,,extra\nP2,6,\n")
     assert result.issues[0].line == 2
     assert [r.patient_id for r in result.records] == ["P2"]
 

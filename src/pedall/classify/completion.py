@@ -17,10 +17,15 @@ from functools import cached_property
 
 from rdflib import URIRef
 
-from pedall.patients.model import FieldKind, PatientField, PatientModel
+from pedall.namespaces import PEDALL
+from pedall.patients.model import LESIONS_COLUMN, FieldKind, PatientField, PatientModel
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
 from pedall.shacl.rules import rule_dependencies
 from pedall.shacl.shapes import NodeShape, TripleRule
+
+# When a record's lesions are unknown, ``pedall:hasLesion`` is a missing field too: its
+# values are the sets of lesion classes (among those the shapes test) that may be present.
+HAS_LESION = str(PEDALL.hasLesion)
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,40 @@ def field_domains(
             cuts = sorted(thresholds.get(spec.property, set()))
             values = representatives(spec.kind, cuts, spec.codes)
             domains[spec.property] = FieldDomain(spec, tuple(values), tuple(cuts))
+    tested = sorted({c for shape in shapes for c in tested_lesions(shape)})
+    if HAS_LESION in read and tested:
+        spec = PatientField(LESIONS_COLUMN, HAS_LESION, FieldKind.CODED, {})
+        subsets = [
+            frozenset(chosen)
+            for size in range(len(tested) + 1)
+            for chosen in itertools.combinations(tested, size)
+        ]
+        domains[HAS_LESION] = FieldDomain(spec, tuple(subsets), ())
     return domains
+
+
+def tested_lesions(shape: NodeShape) -> set[str]:
+    """The lesion classes a shape tests ``pedall:hasLesion`` for (``sh:class`` of a
+    qualified value shape), in its parts too."""
+    out: set[str] = set()
+    for prop in shape.properties:
+        if prop.path == HAS_LESION and prop.qualified is not None:
+            out |= set(prop.qualified.value_classes)
+    for part in (*shape.all_of, *shape.none_of, *(s for g in shape.any_of for s in g)):
+        out |= tested_lesions(part)
+    return out
+
+
+def is_known(record: PatientRecord, prop: str) -> bool:
+    """Whether the record knows the field (its lesions count as a field)."""
+    if prop == HAS_LESION:
+        return record.lesions_known
+    return prop in record.values
 
 
 def missing_fields(record: PatientRecord, domains: Mapping[str, FieldDomain]) -> list[str]:
     """The properties that the rules read and the record does not know, in column order."""
-    return [prop for prop in domains if prop not in record.values]
+    return [prop for prop in domains if not is_known(record, prop)]
 
 
 def completions(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from pedall.classify.completion import FieldDomain, field_domains
+from pedall.classify.completion import FieldDomain, field_domains, is_known
 from pedall.classify.result import (
     NCI_SCHEME,
     RISK_SCHEME,
@@ -37,7 +37,7 @@ from pedall.shacl.values import EMPTY, PathValues, Value
 
 MEETS = str(PEDALL.meetsCriterion)
 OPEN = PathValues(open=True)
-HAS_LESION = str(PEDALL.hasLesion)
+HAS_LESION = str(PEDALL.hasLesion)  # also the field of unknown lesions (see completion)
 CACHE_ENTRIES = 1 << 17  # bound on each small cache of shared facts (a memory cap, not data)
 Leaf = tuple[dict[str, CellValue], dict[str, str]]
 
@@ -118,7 +118,7 @@ class FastEngine:
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
-        parts: list[object] = [tuple(sorted(record.lesions))]
+        parts: list[object] = [tuple(sorted(record.lesions)), record.lesions_known]
         for prop, domain in self.domains.items():
             value = record.values.get(prop)
             parts.append(None if value is None else (domain.region(value),))
@@ -146,22 +146,34 @@ class FastEngine:
         for prop in self.domains:
             if prop not in record.values:
                 facts[prop] = OPEN
-        lesions = self._lesion_facts.get(record.lesions)
+        lesions = self._recorded_lesions(record.lesions)
+        facts[HAS_LESION] = (
+            lesions if record.lesions_known else PathValues(lesions.values, open=True)
+        )
+        return facts
+
+    def _recorded_lesions(self, recorded: tuple[str, ...]) -> PathValues:
+        """The facts of some recorded lesions: one type closure a lesion."""
+        lesions = self._lesion_facts.get(recorded)
         if lesions is None:
             closures: tuple[Value, ...] = tuple(
-                self.model.lesions.closure((lesion,)) for lesion in record.lesions
+                self.model.lesions.closure((lesion,)) for lesion in recorded
             )
             lesions = PathValues(closures)
             if len(self._lesion_facts) < CACHE_ENTRIES:
-                self._lesion_facts[record.lesions] = lesions
-        facts[HAS_LESION] = lesions
-        return facts
+                self._lesion_facts[recorded] = lesions
+        return lesions
 
     def _facts(self, assigned: Mapping[str, CellValue]) -> dict[str, PathValues]:
         """The facts of the record being classified, with some missing fields assigned."""
         facts = dict(self._base)
         for prop, value in assigned.items():
-            facts[prop] = self._single(prop, value)
+            if prop == HAS_LESION:  # some of the lesions the record may have, present
+                assert isinstance(value, frozenset)
+                recorded = self._recorded_lesions(tuple(sorted(value)))
+                facts[prop] = PathValues(self._base[HAS_LESION].values + recorded.values)
+            else:
+                facts[prop] = self._single(prop, value)
         return facts
 
     def _single(self, prop: str, value: CellValue) -> PathValues:
@@ -224,7 +236,7 @@ class FastEngine:
     ) -> str:
         """The open field read by the most undecided criteria (fewest values on a tie)."""
         undecided = {str(v) for v in meets.maybe}
-        pending = [p for p in self.domains if p not in record.values and p not in assigned]
+        pending = [p for p in self.domains if not is_known(record, p) and p not in assigned]
         return max(
             pending,
             key=lambda p: (
@@ -242,7 +254,7 @@ class FastEngine:
         missing: list[str] = []
         if len(groups) > 1:
             for prop, domain in self.domains.items():
-                if prop in record.values:
+                if is_known(record, prop):
                     continue
                 for value in domain.values:
                     narrowed = {
@@ -265,7 +277,7 @@ class FastEngine:
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
                 continue
-            inputs = [p for p in self.criterion_inputs[criterion.iri] if p not in record.values]
+            inputs = [p for p in self.criterion_inputs[criterion.iri] if not is_known(record, p)]
             if all(
                 self._holds(record, dict(zip(inputs, combination, strict=True)), criterion.iri)
                 for combination in itertools.product(*(self.domains[p].values for p in inputs))

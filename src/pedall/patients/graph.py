@@ -53,6 +53,7 @@ def untyped_rdf_value(value: CellValue) -> URIRef | Literal:
         return value if isinstance(value, URIRef) else Literal(value)
     if isinstance(value, int):
         return Literal(str(value), datatype=XSD.integer)
+    assert isinstance(value, float)
     return Literal(decimal_lexical(value), datatype=XSD.decimal)
 
 
@@ -70,11 +71,16 @@ class PatientGraphWriter:
         lesions: Sequence[str],
         patient_id: str | None = None,
     ) -> None:
-        """Add one patient (or one completion of a patient's missing fields)."""
+        """Add one patient (or one completion of a patient's missing fields: there, a
+        ``pedall:hasLesion`` value is the set of lesion classes present besides ``lesions``)."""
         graph.add((node, RDF.type, PEDALL.Patient))
         if patient_id is not None:
             graph.add((node, PEDALL.patientId, Literal(patient_id)))
+        lesions = list(lesions)
         for prop, value in values.items():
+            if isinstance(value, frozenset):
+                lesions += sorted(value - set(lesions))
+                continue
             spec = self.fields.get(prop)
             term = rdf_value(spec, value) if spec is not None else untyped_rdf_value(value)
             graph.add((node, URIRef(prop), term))

@@ -17,6 +17,7 @@ from functools import cached_property, lru_cache
 from rdflib import URIRef
 
 from pedall.errors import InputFormatError, PatientIssue
+from pedall.patients.header import TableHeader, match_header
 from pedall.patients.model import (
     ID_COLUMN,
     LESIONS_COLUMN,
@@ -26,7 +27,9 @@ from pedall.patients.model import (
 )
 
 LESION_SEPARATOR = ";"
-CellValue = URIRef | bool | int | float
+# A field's value; a frozenset of lesion class IRIs only stands for the lesions that may be
+# present in one completion of a record whose lesions are unknown.
+CellValue = URIRef | bool | int | float | frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class PatientRecord:
     source: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
     node: str | None = None
+    # False when the data say nothing about genetics (a table without a ``lesions``
+    # column): every lesion is then possible, not "none detected".
+    lesions_known: bool = True
 
 
 @dataclass
@@ -92,7 +98,8 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
     unknown lesion become issues; the others become records."""
     result = ReadResult()
     header, rows = open_table(io.StringIO(text.lstrip("\ufeff"), newline=""), model, source)
-    result.columns = header
+    result.columns = list(header)
+    result.issues += header.issues
     reader = RowReader(tuple(header), model, source)
     duplicates = DuplicateIds(source)
     for line, row in rows:
@@ -106,24 +113,16 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
 
 def open_table(
     lines: Iterable[str], model: PatientModel, source: str
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header of a patient table and an iterator over its non-blank rows (with the
+) -> tuple[TableHeader, Iterator[tuple[int, list[str]]]]:
+    """The header of a patient table (contract columns under their canonical names, with
+    the warnings of ``match_header``) and an iterator over its non-blank rows (with the
     line each starts on), read lazily from ``lines`` (a text stream opened with
     ``newline=""``); InputFormatError when the header is unusable."""
     reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
+    raw = next(reader, None)
+    if raw is None or not any(h.strip() for h in raw):
         raise InputFormatError(f"{source}: empty input, expected a header row with {ID_COLUMN}")
-    header = [h.strip() for h in header]
-    if ID_COLUMN not in header:
-        raise InputFormatError(
-            f"{source}: line 1: no {ID_COLUMN!r} column; the header must name the columns "
-            f"({', '.join(model.columns)})"
-        )
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise InputFormatError(f"{source}: line 1: repeated column(s) {', '.join(repeated)}")
-    return header, _rows(reader)
+    return match_header([h.strip() for h in raw], model, source), _rows(reader)
 
 
 def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -217,6 +216,7 @@ def _read_row(
         issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
         return None, None
     cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
+    lesions_known = LESIONS_COLUMN in cells
     patient_id = cells[ID_COLUMN].strip()
     if not patient_id:
         issue(ID_COLUMN, "", "patient_id is empty; every row needs a unique identifier", None)
@@ -243,7 +243,9 @@ def _read_row(
             issue(column, text, f"expected {error}", patient_id or None)
     if not patient_id:
         return None, None
-    record = PatientRecord(patient_id, values, tuple(lesions), line, source, extra)
+    record = PatientRecord(
+        patient_id, values, tuple(lesions), line, source, extra, lesions_known=lesions_known
+    )
     return record, patient_id
 
 
