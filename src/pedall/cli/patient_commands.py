@@ -34,6 +34,7 @@ PATIENT_MEDIA_TYPES = {
     ".ttl": "text/turtle",
     ".jsonld": "application/ld+json",
     ".json": "application/ld+json",
+    ".jsonl": "application/x-phenopacket+json",
 }
 STDIN = "-"
 

@@ -17,14 +17,24 @@ from pathlib import PurePath
 from typing import Protocol
 
 from pedall.errors import InputFormatError, UnsupportedMediaTypeError
+from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import ReadResult, read_csv
+from pedall.patients.readers.parquet import read_parquet
+from pedall.patients.readers.phenopacket import (
+    MEDIA_TYPE,
+    looks_like_phenopackets,
+    read_phenopackets,
+)
 from pedall.patients.readers.rdf import RdfPatientFields, read_rdf
 from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
 
 
 class ReaderTools(Protocol):
     """What a reader needs from the compiled knowledge (``pedall.toolkit.Toolkit``)."""
+
+    @property
+    def kb(self) -> KnowledgeBase: ...
 
     @property
     def model(self) -> PatientModel: ...
@@ -67,6 +77,18 @@ def _rdf(kind: str) -> ReadFunction:
     return read
 
 
+def _phenopackets(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
+    return read_phenopackets(utf8_text(payload, source), tools.kb, tools.model, source)
+
+
+def _json(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
+    # A .json file or an application/json body holding phenopackets (objects with
+    # "subject" and "metaData") is read as phenopackets; any other JSON as JSON-LD.
+    if looks_like_phenopackets(utf8_text(payload, source)):
+        return _phenopackets(payload, tools, source)
+    return _rdf("json-ld")(payload, tools, source)
+
+
 def _rdfxml(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
     # RDF/XML is guarded (no DTD, no entities) and turned into N-Triples, a Turtle subset.
     return _rdf("turtle")(rdfxml_to_ntriples(payload, source), tools, source)
@@ -82,9 +104,19 @@ READERS: tuple[PatientReader, ...] = (
         ("application/ld+json", "application/json"),
         (".jsonld", ".json"),
         False,
-        _rdf("json-ld"),
+        _json,
+    ),
+    PatientReader(
+        "phenopacket", (MEDIA_TYPE, "application/jsonl"), (".jsonl",), False, _phenopackets
     ),
     PatientReader("rdf-xml", ("application/rdf+xml",), (".rdf", ".owl"), False, _rdfxml),
+    PatientReader(
+        "parquet",
+        ("application/vnd.apache.parquet", "application/x-parquet"),
+        (".parquet",),
+        False,  # read whole through ``read`` (in record batches), not by the CSV streamer
+        lambda payload, tools, source: read_parquet(payload, tools.model, source),
+    ),
 )
 
 
