@@ -1,6 +1,6 @@
 """Attempts to get SERVICE, FROM or an update past the query policy, each against a live
 listener on loopback: every attempt is refused and the listener sees no connection, through
-the library (``run_query``) and through the service's query workers."""
+the library (``run_query``), the service's query workers and the HTTP service in-process."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from collections.abc import Iterator
 
 import pyoxigraph
 import pytest
+from fastapi.testclient import TestClient
 
 from pedall.errors import ForbiddenQueryError, QueryError, QuerySyntaxError, ReadOnlyError
 from pedall.query.policy import normalise_query_text
 from pedall.query.sparql import run_query
+from pedall.service.app import create_app
 from pedall.service.query_workers import QueryRequest, QueryWorkerPool
+from pedall.service.settings import ServiceSettings
 
 MARKER = b"pedall-test-marker"
 
@@ -255,3 +258,39 @@ def test_service_workers_run_in_a_network_namespace_of_their_own(pool: QueryWork
     if not pool.network_namespace:
         pytest.skip("this kernel refuses an unprivileged network namespace")
     assert pool.answer(QueryRequest("ASK { ?s ?p ?o }", None, None)).body.endswith(b"true}")
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[TestClient]:
+    app = create_app(ServiceSettings(workers=1))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client
+
+
+HTTP_ATTEMPTS = [
+    (text, refusal)
+    for text, refusal in ATTEMPTS
+    if "\r" in text or "\\u" in text or text.startswith(("LOAD", "INSERT DATA"))
+]
+
+
+@pytest.mark.parametrize(("text", "refusal"), HTTP_ATTEMPTS)
+@pytest.mark.parametrize("how", ["get", "form", "sparql-query"])
+def test_http_service_refuses_and_no_connection_is_made(
+    listener: Listener, http: TestClient, text: str, refusal: type[QueryError], how: str
+) -> None:
+    text = text.replace(URL_PLACEHOLDER, f"http://127.0.0.1:{listener.port}/")
+    before = listener.connections_so_far()
+    if how == "get":
+        response = http.get("/sparql", params={"query": text})
+    elif how == "form":
+        response = http.post("/sparql", data={"query": text})
+    else:
+        response = http.post(
+            "/sparql",
+            content=text.encode(),
+            headers={"Content-Type": "application/sparql-query"},
+        )
+    status = 403 if _expected(text, refusal) == (ReadOnlyError,) else 400
+    assert response.status_code == status, response.text
+    assert listener.connections_so_far() == before

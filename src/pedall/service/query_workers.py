@@ -39,6 +39,7 @@ from pedall.errors import (
     QueryWorkerError,
     ReadOnlyError,
 )
+from pedall.query.policy import normalise_query_text
 from pedall.query.sparql import run_query, serialize_result
 from pedall.service.negotiation import (
     GRAPH_FORMATS,
@@ -89,9 +90,10 @@ def _error_name(error: QueryError) -> str:
 
 
 def _parses_as_update(text: str) -> bool:
+    """Whether ``text``, normalised as the policy reads it, is a SPARQL Update."""
     try:
-        parseUpdate(text)
-    except (ParseBaseException, RecursionError):
+        parseUpdate(normalise_query_text(text))
+    except (ParseBaseException, RecursionError, QuerySyntaxError):
         return False
     return True
 
