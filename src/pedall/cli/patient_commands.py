@@ -90,7 +90,9 @@ def _classify_streaming(
 ) -> None:
     """classify --format json/csv: large CSV tables streamed over the CPU cores, results
     written as produced (the same output as classifying in memory)."""
-    from pedall.cohort.runner import CohortRunner, CsvResults, JsonResults, open_output
+    from pedall.cohort.output_files import open_output
+    from pedall.cohort.result_writers import CsvResults, JsonResults
+    from pedall.cohort.runner import CohortRunner
     from pedall.errors import DataFileError
 
     try:
