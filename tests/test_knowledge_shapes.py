@@ -100,6 +100,8 @@ BROKEN_EXAMPLES = {
         pedall:about pedall:no-such-term .""",
     "effect-without-subject-violation": """pedall:x a pedall:EvidenceStatement ;
         pedall:hasEffect pedall:Adverse ; pedall:about pedall:no-such-term .""",
+    "eco-traceable-without-reference-violation": """pedall:x a pedall:EvidenceStatement ;
+        pedall:evidenceType <http://purl.obolibrary.org/obo/ECO_0000033> .""",
 }
 
 

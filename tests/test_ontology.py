@@ -223,5 +223,66 @@ def test_targeted_drugs_are_indicated_for_a_subgroup_and_dosed(
 ) -> None:
     graph = knowledge_base.graph
     assert "340 mg/m2/day" in str(graph.value(PEDALL.imatinib, PEDALL.dose))
-    for drug in (PEDALL.imatinib, PEDALL.dasatinib):
-        assert (drug, PEDALL.indicatedFor, PEDALL["subgroup-Ph-positive"]) in graph
+    assert (PEDALL.imatinib, PEDALL.indicatedFor, PEDALL["subgroup-Ph-positive"]) in graph
+    # The review names dasatinib only for ABL-class Ph-like lesions, not for Ph+ ALL.
+    assert (PEDALL.dasatinib, PEDALL.indicatedFor, None) not in graph
+
+
+ECO = "http://purl.obolibrary.org/obo/ECO_"
+
+
+def test_evidence_types_follow_what_each_statement_rests_on(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    graph = knowledge_base.graph
+    types = {
+        str(statement).rsplit("/", 1)[-1]: str(eco).removeprefix(ECO)
+        for statement, eco in graph.subject_objects(PEDALL.evidenceType)
+    }
+    assert set(types.values()) <= {"0000033", "0006016", "0000034", "0000204"}
+    assert types["ev-etv6-runx1-favourable"] == "0000033"  # cites references 10 and 11
+    assert types["ev-age-1-to-10-favourable"] == "0000034"  # cites nothing
+    assert types["ev-table1-trisomies"] == "0000204"  # Table 1, presented in the review
+    assert types["ev-fig1-efs-by-risk-group"] == "0000204"  # Fig. 1, presented in the review
+    assert types["ev-korea-outcome"] == "0006016"  # the authors' published study (ref. 6)
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        "CMCP-ALL2008-high-mrd",
+        "CMCP-ALL2008-low-genetics",
+        "CMCP-ALL2008-standard-genetics",
+        "CMCP-ALL2008-high-tcf3-pbx1",
+        "NCI-Rome-not-applicable-t",
+    ],
+)
+def test_criteria_read_beyond_the_source_say_so(
+    knowledge_base: KnowledgeBase, criterion: str
+) -> None:
+    notes = list(knowledge_base.graph.objects(PEDALL[criterion], PEDALL.interpretation))
+    assert len(notes) == 1 and len(str(notes[0])) > 60
+
+
+def test_tcf3_pbx1_criterion_is_supported_by_table_1_and_qualified_by_the_text(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    graph = knowledge_base.graph
+    criterion = PEDALL["CMCP-ALL2008-high-tcf3-pbx1"]
+    later = PEDALL["ev-tcf3-pbx1-no-longer-adverse"]
+    assert (later, PEDALL.qualifies, criterion) in graph
+    assert (later, PEDALL.supports, criterion) not in graph
+    supporters = set(graph.subjects(PEDALL.supports, criterion))
+    assert supporters and all(
+        "Table 1" in str(graph.value(statement, PEDALL.section)) for statement in supporters
+    )
+
+
+def test_delayed_intensification_courses_are_not_tied_to_cmcp_groups(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    graph = knowledge_base.graph
+    groups = {PEDALL["CMCP-ALL2008-standard"], PEDALL["CMCP-ALL2008-high"]}
+    for term in ("ev-delayed-intensification", "fig-di-courses-high", "fig-di-courses-standard"):
+        assert not groups & set(graph.objects(PEDALL[term], PEDALL.about)), term
+    assert graph.value(PEDALL["ev-delayed-intensification"], SKOS.editorialNote) is not None
