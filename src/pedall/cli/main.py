@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from pedall import __version__
+from pedall.cli.check_command import check
 from pedall.cli.knowledge_commands import canonicalize, export, info, query
 from pedall.cli.options import GlobalOptions
 from pedall.cli.patient_commands import classify, validate
@@ -36,3 +37,4 @@ def main(context: click.Context, no_cache: bool) -> None:
 
 for command in (canonicalize, query, export, info, classify, validate, serve, publish):
     main.add_command(command)
+main.add_command(check)

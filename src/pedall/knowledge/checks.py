@@ -1,0 +1,142 @@
+"""Check the data files as a curator would before a release (``pedall check``).
+
+Four checks, each giving located failures: every Turtle file is in canonical form; the
+knowledge graph conforms to ``shapes/knowledge-graph.ttl``; every quality-check query
+``queries/qc/*-violation.rq`` returns no row; and every query header is valid YAML that
+pedall's header parser accepts (so grlc keeps the metadata). Nothing here knows a
+medical fact: the rules live in the shapes and the queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Namespace
+from rdflib.term import Node
+
+from pedall.errors import DataFileError
+from pedall.knowledge.base import parse_turtle_files
+from pedall.knowledge.canonical import canonical_turtle, turtle_files
+from pedall.knowledge.data_files import DataFiles
+from pedall.query.library import HEADER_MARK, load_query
+
+KNOWLEDGE_SHAPES = "knowledge-graph.ttl"
+VIOLATION_SUFFIX = "-violation.rq"
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """One failed check: which check, where (a file or a term) and what is wrong."""
+
+    check: str
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.where}: {self.problem}"
+
+
+def _short(node: Node | None, graph: Graph) -> str:
+    if node is None:
+        return "-"
+    return node.n3(graph.namespace_manager)
+
+
+def canonical_failures(files: DataFiles) -> list[CheckFailure]:
+    """Each Turtle file whose text is not its canonical form."""
+    failures = []
+    for path in turtle_files(files):
+        try:
+            same = path.read_text(encoding="utf-8") == canonical_turtle(path)
+        except Exception as error:  # rdflib raises several unrelated types for bad Turtle
+            failures.append(CheckFailure("canonical", str(path), f"not valid Turtle: {error}"))
+            continue
+        if not same:
+            failures.append(
+                CheckFailure(
+                    "canonical", str(path), "not in canonical form; run pedall canonicalize"
+                )
+            )
+    return failures
+
+
+def shape_failures(graph: Graph, shapes_path: Path) -> list[CheckFailure]:
+    """Each result of validating ``graph`` against the shapes in ``shapes_path``."""
+    import pyshacl
+
+    shapes = parse_turtle_files([shapes_path])
+    _conforms, report, _text = pyshacl.validate(
+        graph, shacl_graph=shapes, advanced=True, meta_shacl=True
+    )
+    assert isinstance(report, Graph)
+    failures = []
+    for result in report.subjects(SH.resultSeverity, None):
+        focus = _short(report.value(result, SH.focusNode), graph)
+        path = report.value(result, SH.resultPath)
+        message = report.value(result, SH.resultMessage)
+        where = focus if path is None else f"{focus} {_short(path, graph)}"
+        failures.append(CheckFailure("shapes", where, str(message or "does not conform")))
+    return sorted(failures, key=str)
+
+
+def qc_failures(graph: Graph, files: DataFiles) -> list[CheckFailure]:
+    """Each row of each quality-check query (``queries/qc/*-violation.rq``)."""
+    failures = []
+    for path in files.qc_query_files():
+        if not path.name.endswith(VIOLATION_SUFFIX):
+            continue
+        name = path.name.removesuffix(".rq")
+        for row in graph.query(path.read_text(encoding="utf-8")):
+            assert not isinstance(row, bool)
+            cells = row.asdict()  # type: ignore[union-attr]
+            problem = ", ".join(f"{key}={_short(value, graph)}" for key, value in cells.items())
+            failures.append(CheckFailure("qc", name, problem))
+    return failures
+
+
+def header_lines(text: str) -> list[str]:
+    """The ``#+`` lines that open a query, without their mark (the YAML text of the header)."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(HEADER_MARK):
+            lines.append(stripped[len(HEADER_MARK) :].removeprefix(" "))
+        elif stripped and not stripped.startswith("#"):
+            break
+    return lines
+
+
+def header_failures(files: DataFiles) -> list[CheckFailure]:
+    """Each query file whose ``#+`` header pedall or a YAML parser (grlc's) rejects."""
+    import yaml
+
+    failures = []
+    for path in files.query_files() + files.qc_query_files():
+        try:
+            load_query(path)
+        except DataFileError as error:
+            failures.append(CheckFailure("header", str(path), str(error)))
+            continue
+        try:
+            fields = yaml.safe_load("\n".join(header_lines(path.read_text(encoding="utf-8"))))
+        except yaml.YAMLError as error:
+            problem = " ".join(str(error).split())
+            failures.append(CheckFailure("header", str(path), f"not valid YAML: {problem}"))
+            continue
+        if not isinstance(fields, dict):
+            failures.append(CheckFailure("header", str(path), "the header is not a YAML mapping"))
+    return failures
+
+
+def run_checks(files: DataFiles) -> list[CheckFailure]:
+    """Every failure of the four checks on the data files of ``files``."""
+    failures = canonical_failures(files) + header_failures(files)
+    try:
+        graph = parse_turtle_files(files.ontology_files())
+    except DataFileError as error:
+        return [*failures, CheckFailure("load", str(files.folder("ontology")), str(error))]
+    failures += shape_failures(graph, files.shape_file(KNOWLEDGE_SHAPES))
+    failures += qc_failures(graph, files)
+    return failures
