@@ -19,7 +19,9 @@ from click.testing import CliRunner
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
 from pedall.cli.main import main
-from pedall.cohort.runner import CohortRunner, CsvResults, JsonResults, NoResults, open_output
+from pedall.cohort.output_files import open_output
+from pedall.cohort.result_writers import CsvResults, JsonResults, NoResults
+from pedall.cohort.runner import CohortRunner
 from pedall.errors import InputFormatError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.writers.results import results_csv

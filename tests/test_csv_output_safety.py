@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from pedall.api import classify_input
 from pedall.cli.main import main
-from pedall.cohort.runner import CohortRunner, CsvResults
+from pedall.cohort.result_writers import CsvResults
+from pedall.cohort.runner import CohortRunner
 from pedall.knowledge.base import KnowledgeBase
 from pedall.writers.results import results_csv, spreadsheet_safe
 

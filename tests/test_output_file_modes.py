@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pedall.cli.main import main
-from pedall.cohort.runner import open_output
+from pedall.cohort.output_files import open_output
 from pedall.query.export import write_atomically as write_export
 from pedall.writers.files import open_atomically, write_atomically
 

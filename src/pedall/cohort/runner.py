@@ -1,13 +1,12 @@
 """Classify or validate a large patient table: read as a stream in batches of rows, spread
 over the CPU cores, and written out as produced, in input order, so memory stays flat.
 
-Each worker process holds its own compiled engine (built once, in the parent before the
-fork where the platform forks, else once per worker) and its own memo, which is bounded by
-the distinct profiles of the data, not by the size of the cohort. Small inputs are handled
+The batches go to worker processes (``pedall.cohort.batches``); small inputs are handled
 in the calling process. Rows are read independently in the workers; the ids are checked
 for duplicates in row order here, so the issues are the same as ``pedall.api`` reports.
 
 >>> import io
+>>> from pedall.cohort.result_writers import JsonResults
 >>> from pedall.knowledge.base import KnowledgeBase
 >>> out = io.StringIO()
 >>> with CohortRunner(KnowledgeBase.load()) as runner:
@@ -21,253 +20,26 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
-import multiprocessing
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult, Pool
-from pathlib import Path
 from types import TracebackType
-from typing import IO, Protocol
+from typing import IO
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, media_kind, validate_input
-from pedall.classify.result import Classification, Outcome
-from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
+from pedall.classify.result import Classification
+from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
+from pedall.cohort.progress import ProgressBar
+from pedall.cohort.result_writers import CsvResults, NoResults, ResultWriter
+from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
-from pedall.knowledge.cache import ClosureCache
-from pedall.knowledge.data_files import DataFiles
-from pedall.patients.readers.csv_table import DuplicateIds, RowRead, RowReader, open_table
+from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
 from pedall.toolkit import Toolkit, toolkit
-from pedall.writers.files import open_atomically
-from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line, result_row
-
-Row = tuple[int, list[str]]
-RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
-
-
-@dataclass(frozen=True)
-class RowOutcome:
-    """What a worker sends back for one row: the reader's issues, the id to check for
-    duplicates, the data-quality issues of its record, and the rendered result (None when
-    the row gave no record, or its record has data-quality errors)."""
-
-    line: int
-    checked_id: str | None
-    issues: list[PatientIssue]
-    quality: list[PatientIssue]
-    rendered: str | None
-
-
-@dataclass(frozen=True)
-class Batch:
-    """A batch of rows of one table, as sent to a worker."""
-
-    header: tuple[str, ...]
-    source: str
-    rows: list[Row]
-    render: str  # "json", "csv" or "none" (validation only)
-    extras: tuple[str, ...] = ()
-
-
-# -- rendering one result -------------------------------------------------------------
-
-
-@dataclass
-class JsonRenderer:
-    """A result as ``json.dumps(result.as_dict(), indent=2)`` would write it, nested in the
-    results list; the part that depends only on the outcome is rendered once per outcome."""
-
-    _bodies: dict[int, tuple[Outcome, str]] = field(default_factory=dict)
-
-    def render(self, result: Classification) -> str:
-        body = self._body(result.outcome)
-        head = '    {\n      "patient_id": ' + _dumps(result.patient_id)
-        extra = "".join(
-            f",\n      {_dumps(column)}: {_dumps(value)}"
-            for column, value in result.extra.items()
-            if column not in CONTRACT_KEYS
-        )
-        return f"{head},\n{body}{extra}\n    }}"
-
-    def _body(self, outcome: Outcome) -> str:
-        cached = self._bodies.get(id(outcome))
-        if cached is not None and cached[0] is outcome:
-            return cached[1]
-        as_dict = Classification("", outcome).as_dict()
-        del as_dict["patient_id"]
-        text = json.dumps(as_dict, indent=2, ensure_ascii=False)
-        body = "\n".join("    " + line for line in text.splitlines()[1:-1])
-        if len(self._bodies) > RENDERED_BODIES:
-            self._bodies.clear()
-        self._bodies[id(outcome)] = (outcome, body)
-        return body
-
-
-CONTRACT_KEYS = frozenset(
-    ("patient_id", "risk_group", "possible_groups", "provisional", "missing", "criteria")
-) | {"nci_rome"}
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _csv_line(cells: list[str]) -> str:
-    return csv_line(cells)
-
-
-# -- the work done on a batch (in a worker, or here for small inputs) -----------------
-
-
-@dataclass
-class BatchWorker:
-    """Reads, classifies and renders batches with one toolkit's compiled engine."""
-
-    toolkit: Toolkit
-    json: JsonRenderer = field(default_factory=JsonRenderer)
-
-    def run(self, batch: Batch) -> list[RowOutcome]:
-        reader = RowReader(batch.header, self.toolkit.model, batch.source)
-        reads = [reader.read(line, row) for line, row in batch.rows]
-        records = [r.record for r in reads if r.accepted and r.record is not None]
-        quality: dict[int | None, list[PatientIssue]] = {}
-        accepted = []
-        for record, found in zip(
-            records, self.toolkit.data_quality.issues_by_record(records), strict=True
-        ):
-            quality[record.line] = found
-            if not any(issue.is_error for issue in found):
-                accepted.append(record)
-        rendered: dict[int | None, str] = {}
-        if batch.render != "none":
-            for result in self.toolkit.fast_engine.classify(accepted):
-                rendered[result.line] = self._render(result, batch)
-        return [
-            RowOutcome(
-                r.line, r.checked_id, r.issues, quality.get(r.line, []), rendered.get(r.line)
-            )
-            for r in reads
-        ]
-
-    def _render(self, result: Classification, batch: Batch) -> str:
-        if batch.render == "json":
-            return self.json.render(result)
-        return _csv_line(result_row(result, batch.extras))
-
-
-_worker: BatchWorker | None = None  # this process's worker, set by _start_worker
-
-
-def _start_worker(files: DataFiles | None, cache: ClosureCache | None = None) -> None:
-    """Pool initializer: keep the worker inherited through fork, or build one from the
-    data files (a spawned process starts empty), reading the closure from the cache."""
-    global _worker
-    if _worker is None:
-        assert files is not None
-        _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
-
-
-def _run_batch(batch: Batch) -> list[RowOutcome]:
-    assert _worker is not None
-    return _worker.run(batch)
-
-
-# -- writing the output as it is produced ---------------------------------------------
-
-
-class ResultWriter(Protocol):
-    """Where rendered results go, in input order."""
-
-    render: str
-
-    def start(self, extras: Sequence[str]) -> None: ...
-    def write(self, rendered: str) -> None: ...
-    def finish(self, issues: Sequence[PatientIssue]) -> None: ...
-
-
-@dataclass
-class JsonResults:
-    """Writes the JSON document of ``pedall classify --format json`` (the same bytes),
-    one result at a time: ``{"results": [...], "errors": [...], "warnings": [...],
-    "notice": ...}``."""
-
-    out: IO[str]
-    render: str = "json"
-    _count: int = 0
-
-    def start(self, extras: Sequence[str]) -> None:
-        return None
-
-    def write(self, rendered: str) -> None:
-        self.out.write(('{\n  "results": [\n' if self._count == 0 else ",\n") + rendered)
-        self._count += 1
-
-    def finish(self, issues: Sequence[PatientIssue]) -> None:
-        if self._count == 0:
-            self.out.write('{\n  "results": [],\n')
-        else:
-            self.out.write("\n  ],\n")
-        errors = [i.as_dict() for i in errors_in(issues)]
-        warnings = [i.as_dict() for i in warnings_in(issues)]
-        for key, value in (("errors", errors), ("warnings", warnings)):
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-            self.out.write(f"  {_dumps(key)}: {text},\n")
-        self.out.write(f'  "notice": {_dumps(RESEARCH_NOTICE)}\n}}\n')
-
-
-@dataclass
-class CsvResults:
-    """Writes the CSV table of ``pedall classify --format csv``, one row at a time."""
-
-    out: IO[str]
-    render: str = "csv"
-    _extras: tuple[str, ...] | None = None
-    _written: bool = False
-
-    def start(self, extras: Sequence[str]) -> None:
-        if self._extras is None:
-            self._extras = tuple(extras)
-
-    def write(self, rendered: str) -> None:
-        if not self._written:
-            self.out.write(_csv_line(csv_header(self._extras or ())))
-            self._written = True
-        self.out.write(rendered)
-
-    def finish(self, issues: Sequence[PatientIssue]) -> None:
-        if not self._written:
-            self.out.write(_csv_line(list(CSV_COLUMNS)))
-
-    @property
-    def extras(self) -> tuple[str, ...]:
-        return self._extras or ()
-
-
-@dataclass
-class NoResults:
-    """Validation only: nothing is classified or written."""
-
-    render: str = "none"
-
-    def start(self, extras: Sequence[str]) -> None:
-        return None
-
-    def write(self, rendered: str) -> None:
-        return None
-
-    def finish(self, issues: Sequence[PatientIssue]) -> None:
-        return None
-
-
-# -- the runner -------------------------------------------------------------------------
+from pedall.writers.results import CSV_COLUMNS, csv_line, result_row
 
 
 @dataclass(frozen=True)
@@ -349,7 +121,7 @@ class CohortRunner:
             if writer.render == "json":
                 writer.write(local.json.render(result))
             elif writer.render == "csv":
-                writer.write(_csv_line(result_row(result, extras)))
+                writer.write(csv_line(result_row(result, extras)))
 
     def validate(self, stream: IO[bytes], source: str) -> CohortSummary:
         """Read and check the CSV table read from ``stream``: every located issue."""
@@ -479,7 +251,7 @@ class CohortRunner:
         in_flight: deque[AsyncResult[list[RowOutcome]]] = deque()
         limit = 2 * self._workers_wanted() + 1
         for batch in itertools.chain(head, rest):
-            in_flight.append(pool.apply_async(_run_batch, (batch,)))
+            in_flight.append(pool.apply_async(run_batch, (batch,)))
             if len(in_flight) >= limit:
                 yield in_flight.popleft().get()
         while in_flight:
@@ -495,91 +267,9 @@ class CohortRunner:
 
     def _worker_pool(self) -> Pool:
         if self._pool is None:
-            global _worker
-            methods = multiprocessing.get_all_start_methods()
-            if "fork" in methods:
-                # Compile here once; the forked workers inherit the engine.
-                _worker = self._local_worker()
-                self._pool = multiprocessing.get_context("fork").Pool(
-                    self._workers_wanted(), _start_worker, (None,)
-                )
-                _worker = None
-            else:
-                self.kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
-                self._pool = multiprocessing.get_context("spawn").Pool(
-                    self._workers_wanted(), _start_worker, (self.kb.files, self.kb.cache)
-                )
+            self._pool = start_pool(self._local_worker(), self._workers_wanted(), self.kb)
         return self._pool
 
-    def _progress_bar(self, stream: IO[bytes], source: str) -> _ProgressBar:
+    def _progress_bar(self, stream: IO[bytes], source: str) -> ProgressBar:
         show = self.progress if self.progress is not None else sys.stderr.isatty()
-        return _ProgressBar(stream, source, show, forced=self.progress is True)
-
-
-@dataclass
-class _ProgressBar:
-    """A rich progress bar on stderr, by bytes read when the input's size is known."""
-
-    stream: IO[bytes]
-    source: str
-    show: bool
-    forced: bool = False
-    _progress: Progress | None = None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.show:
-            return lambda done: None
-        total = _size(self.stream)
-        # Asked for explicitly: drawn even when stderr is not a terminal.
-        console = Console(file=sys.stderr, force_terminal=True if self.forced else None)
-        self._progress = Progress(
-            TextColumn("{task.description}", style="bold", markup=False),
-            BarColumn(),
-            TextColumn("{task.fields[patients]} patients"),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        task = self._progress.add_task(self.source, total=total, patients=0)
-        self._progress.start()
-        progress = self._progress
-        counted = 0
-
-        def advance(done: int) -> None:
-            nonlocal counted
-            counted += done
-            position = _position(self.stream)
-            progress.update(task, completed=position, patients=counted)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
-def _size(stream: IO[bytes]) -> float | None:
-    try:
-        return float(os.fstat(stream.fileno()).st_size) or None
-    except (OSError, io.UnsupportedOperation, AttributeError):
-        return None
-
-
-def _position(stream: IO[bytes]) -> float | None:
-    try:
-        return float(stream.tell())
-    except (OSError, io.UnsupportedOperation):
-        return None
-
-
-@contextmanager
-def open_output(path: Path | None) -> Iterator[IO[str]]:
-    """Standard output, or a text file at ``path`` written through a temporary file in the
-    same folder and renamed when complete (an error never leaves a partial file). It holds
-    patient data, so it is readable by its owner only (mode 0600)."""
-    if path is None:
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    with open_atomically(path, private=True) as stream:
-        yield stream
+        return ProgressBar(stream, source, show, forced=self.progress is True)

@@ -1,0 +1,119 @@
+"""Batches of table rows and the work done on them: read, checked, classified and
+rendered by a ``BatchWorker``, in this process or in a pool of worker processes that each
+hold one.
+
+Each worker process holds its own compiled engine (built once, in the parent before the
+fork where the platform forks, else once per worker from the data files and the closure
+cache) and its own memo, which is bounded by the distinct profiles of the data, not by the
+size of the cohort.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from multiprocessing.pool import Pool
+
+from pedall.classify.result import Classification
+from pedall.cohort.rendering import JsonRenderer
+from pedall.errors import PatientIssue
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.cache import ClosureCache
+from pedall.knowledge.data_files import DataFiles
+from pedall.patients.readers.csv_table import RowReader
+from pedall.toolkit import Toolkit, toolkit
+from pedall.writers.results import csv_line, result_row
+
+Row = tuple[int, list[str]]
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What a worker sends back for one row: the reader's issues, the id to check for
+    duplicates, the data-quality issues of its record, and the rendered result (None when
+    the row gave no record, or its record has data-quality errors)."""
+
+    line: int
+    checked_id: str | None
+    issues: list[PatientIssue]
+    quality: list[PatientIssue]
+    rendered: str | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of rows of one table, as sent to a worker."""
+
+    header: tuple[str, ...]
+    source: str
+    rows: list[Row]
+    render: str  # "json", "csv" or "none" (validation only)
+    extras: tuple[str, ...] = ()
+
+
+@dataclass
+class BatchWorker:
+    """Reads, classifies and renders batches with one toolkit's compiled engine."""
+
+    toolkit: Toolkit
+    json: JsonRenderer = field(default_factory=JsonRenderer)
+
+    def run(self, batch: Batch) -> list[RowOutcome]:
+        reader = RowReader(batch.header, self.toolkit.model, batch.source)
+        reads = [reader.read(line, row) for line, row in batch.rows]
+        records = [r.record for r in reads if r.accepted and r.record is not None]
+        quality: dict[int | None, list[PatientIssue]] = {}
+        accepted = []
+        for record, found in zip(
+            records, self.toolkit.data_quality.issues_by_record(records), strict=True
+        ):
+            quality[record.line] = found
+            if not any(issue.is_error for issue in found):
+                accepted.append(record)
+        rendered: dict[int | None, str] = {}
+        if batch.render != "none":
+            for result in self.toolkit.fast_engine.classify(accepted):
+                rendered[result.line] = self._render(result, batch)
+        return [
+            RowOutcome(
+                r.line, r.checked_id, r.issues, quality.get(r.line, []), rendered.get(r.line)
+            )
+            for r in reads
+        ]
+
+    def _render(self, result: Classification, batch: Batch) -> str:
+        if batch.render == "json":
+            return self.json.render(result)
+        return csv_line(result_row(result, batch.extras))
+
+
+_worker: BatchWorker | None = None  # this process's worker, set by _start_worker
+
+
+def _start_worker(files: DataFiles | None, cache: ClosureCache | None = None) -> None:
+    """Pool initializer: keep the worker inherited through fork, or build one from the
+    data files (a spawned process starts empty), reading the closure from the cache."""
+    global _worker
+    if _worker is None:
+        assert files is not None
+        _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
+
+
+def run_batch(batch: Batch) -> list[RowOutcome]:
+    """A batch's outcomes, in a worker process of the pool."""
+    assert _worker is not None
+    return _worker.run(batch)
+
+
+def start_pool(local: BatchWorker, processes: int, kb: KnowledgeBase) -> Pool:
+    """Worker processes that each hold a ``BatchWorker``: forked where the platform forks
+    (they inherit ``local``, compiled here once), else spawned, each building its own."""
+    global _worker
+    if "fork" in multiprocessing.get_all_start_methods():
+        _worker = local
+        try:
+            return multiprocessing.get_context("fork").Pool(processes, _start_worker, (None,))
+        finally:
+            _worker = None
+    kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
+    return multiprocessing.get_context("spawn").Pool(processes, _start_worker, (kb.files, kb.cache))

@@ -1,0 +1,24 @@
+"""Where a cohort command writes: standard output, or a file replaced whole when complete."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from pedall.writers.files import open_atomically
+
+
+@contextmanager
+def open_output(path: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or a text file at ``path`` written through a temporary file in the
+    same folder and renamed when complete (an error never leaves a partial file). It holds
+    patient data, so it is readable by its owner only (mode 0600)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with open_atomically(path, private=True) as stream:
+        yield stream
