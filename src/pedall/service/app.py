@@ -47,7 +47,7 @@ from pedall.query.sparql import build_store
 from pedall.service.access_log import AccessLogMiddleware
 from pedall.service.cors import ReadOnlyCorsMiddleware
 from pedall.service.graph_downloads import GraphDownloads
-from pedall.service.linked_data import linked_data_router
+from pedall.service.linked_data import linked_data_router, unknown_term_page
 from pedall.service.pages import pages_router
 from pedall.service.patient_api import patient_router
 from pedall.service.query_workers import QueryWorkerPool
@@ -120,11 +120,14 @@ def error_code(error: PedallError) -> str:
 async def pedall_error(request: Request, error: Exception) -> Response:
     """The one error contract: every ``PedallError`` a router raises answers with its status
     and ``{"error": code, "message": text}`` (plain text on ``/sparql``, as SPARQL clients
-    expect); answers that negotiate say ``Vary: Accept``."""
+    expect); answers that negotiate say ``Vary: Accept``. A browser asking for an
+    unknown term gets a page with suggestions instead."""
     assert isinstance(error, PedallError)
     status = status_for(error)
     message = str(error)
     headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+    if isinstance(error, UnknownTermError) and (page := unknown_term_page(request, error)):
+        return page
     if request.url.path.startswith("/sparql"):
         return PlainTextResponse(message + "\n", status_code=status, headers=headers)
     return JSONResponse(

@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from pedall import RESEARCH_NOTICE
 from pedall.errors import BadRequestError, NotAcceptableError, UnknownTermError
@@ -23,7 +24,10 @@ from pedall.service.negotiation import (
     negotiate,
 )
 from pedall.service.state import service_state
-from pedall.service.term_views import compact, term_iri
+from pedall.service.term_views import compact, local_name, term_iri
+
+# Characters a local name keeps unescaped in a Location (RFC 3986 pchar).
+NAME_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def linked_data_router() -> APIRouter:
@@ -40,9 +44,18 @@ def linked_data_router() -> APIRouter:
         format: Annotated[str | None, Query(description="ttl, jsonld, nt or xml.")] = None,
     ) -> Response:
         """The term pedall:{name}: HTML for a browser, Turtle, JSON-LD, N-Triples or
-        RDF/XML by Accept (or format); 404 for a name the graph does not know."""
+        RDF/XML by Accept (or format); a synonym or replaced name redirects (303) to
+        its term; 404 for a name the graph does not know (a page with suggestions for a
+        browser)."""
         state = service_state(request)
         iri = term_iri(name)
+        target = state.term_views.resolve(name)
+        if target is not None:
+            # a synonym or a replaced IRI: See Other, keeping format and inferred
+            location = "/id/" + quote(local_name(target) or "", safe=NAME_SAFE)
+            if request.url.query:
+                location += f"?{request.url.query}"
+            return RedirectResponse(location, status_code=303, headers={"Vary": "Accept"})
         if not state.term_views.knows(iri):
             raise UnknownTermError(f"no term {compact(iri)} in the knowledge graph")
         media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES) or negotiate(
@@ -65,6 +78,26 @@ def linked_data_router() -> APIRouter:
         return Response(
             serialize_for(description, media_type), media_type=media_type, headers=headers
         )
+
+    @router.get("/search", name="search", response_class=Response)
+    def search(
+        request: Request,
+        q: Annotated[str, Query(max_length=200, description="Label, synonym or ID.")] = "",
+        format: Annotated[str | None, Query(description="json for JSON.")] = None,
+    ) -> Response:
+        """Terms whose label, synonym (skos:altLabel), local name or mapped ID
+        (``HGNC:1014``, ``NCIT:C8936``) matches q: a page for a browser, else JSON."""
+        state = service_state(request)
+        hits = state.term_views.search.search(q)
+        headers = {"Vary": "Accept"}
+        wants_html = format != "json" and negotiate(request.headers.get("accept"), SEARCH_TYPES)
+        if wants_html == HTML:
+            context = {"query": q, "hits": hits, "notice": RESEARCH_NOTICE}
+            return state.templates.TemplateResponse(
+                request, "search.html", context, headers=headers
+            )
+        body = {"query": q, "results": [hit.as_json() for hit in hits]}
+        return JSONResponse(body, headers=headers)
 
     @router.get("/terms", name="terms", response_class=Response)
     def terms(request: Request) -> Response:
@@ -102,6 +135,31 @@ def linked_data_router() -> APIRouter:
         return download_response(request, media_type, inferred=inferred)
 
     return router
+
+
+SEARCH_TYPES = {HTML: HTML, "application/xhtml+xml": HTML, "application/json": "application/json"}
+
+
+def unknown_term_page(request: Request, error: UnknownTermError) -> Response | None:
+    """For a browser asking for an unknown ``/id/{name}``: a 404 page that says so, with
+    the terms spelled closest to it and a search box; None for any other request."""
+    name = request.url.path.removeprefix("/id/")
+    if (
+        not request.url.path.startswith("/id/")
+        or negotiate(request.headers.get("accept"), TERM_TYPES) != HTML
+    ):
+        return None
+    state = service_state(request)
+    context = {
+        "name": name,
+        "message": str(error),
+        "suggestions": state.term_views.search.suggest(name),
+        "notice": RESEARCH_NOTICE,
+    }
+    headers = {"Vary": "Accept", "Cache-Control": "no-store"}
+    return state.templates.TemplateResponse(
+        request, "unknown_term.html", context, status_code=404, headers=headers
+    )
 
 
 def download_response(request: Request, media_type: str, *, inferred: bool) -> Response:

@@ -12,17 +12,17 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from pedall.namespaces import PEDALL, PREFIXES
-
-MAPPING_PREDICATES = (
-    SKOS.exactMatch,
-    SKOS.closeMatch,
-    SKOS.broadMatch,
-    SKOS.narrowMatch,
-    SKOS.relatedMatch,
-    OWL.equivalentClass,
-    OWL.sameAs,
-    RDFS.seeAlso,
+from pedall.service.term_names import MAPPING_PREDICATES, compact, local_name, term_iri
+from pedall.service.term_relations import (
+    criteria_naming,
+    domain_kind,
+    restricted_by,
+    restriction_parts,
 )
+from pedall.service.term_search import TermSearch
+
+__all__ = ["MAPPING_PREDICATES", "TermViews", "compact", "local_name", "term_iri"]
+
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel)
 SHOWN_APART = {
     RDF.type,
@@ -38,29 +38,6 @@ MAX_INCOMING_LINKS = 200
 def ordered(nodes: Iterable[Node]) -> list[Node]:
     """Nodes in a stable order (by their text), for pages that read the same every time."""
     return sorted(nodes, key=str)
-
-
-def term_iri(local_name: str) -> URIRef:
-    """The IRI of the pedall term called ``local_name``."""
-    return PEDALL[local_name]
-
-
-def local_name(iri: Node) -> str | None:
-    """The local name of a pedall IRI (what follows ``/id/``), or None for other nodes."""
-    if isinstance(iri, URIRef) and str(iri).startswith(str(PEDALL)):
-        return str(iri)[len(str(PEDALL)) :] or None
-    return None
-
-
-def compact(node: Node) -> str:
-    """A CURIE for an IRI where a prefix fits, else the IRI; literals as their text."""
-    if isinstance(node, URIRef):
-        text = str(node)
-        for prefix, namespace in sorted(PREFIXES.items(), key=lambda item: -len(item[1])):
-            if text.startswith(namespace) and len(text) > len(namespace):
-                return f"{prefix}:{text[len(namespace) :]}"
-        return text
-    return str(node)
 
 
 def concise_description(graph: Graph, subject: Node) -> Graph:
@@ -91,6 +68,7 @@ class Link:
     href: str | None = None
     title: str | None = None
     parts: tuple[Link, ...] = ()  # a blank node: its predicates and objects, in order
+    words: bool = False  # the parts read as a sentence (an OWL restriction)
 
 
 @dataclass
@@ -110,6 +88,9 @@ class TermPage:
     properties: list[tuple[Link, list[Link]]] = field(default_factory=list)
     evidence: list[EvidenceItem] = field(default_factory=list)
     incoming: list[tuple[Link, Link]] = field(default_factory=list)
+    kind: str = ""
+    criteria: list[Link] = field(default_factory=list)
+    restricted_by: list[tuple[Link, list[Link]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -129,6 +110,7 @@ class TermViews:
     def __init__(self, asserted: Graph, shapes: Graph, inferred: Graph) -> None:
         self.asserted = asserted + shapes
         self.inferred = inferred
+        self.search = TermSearch(self.asserted)
 
     def knows(self, iri: URIRef) -> bool:
         """Whether ``iri`` is a term of the graph (it has triples about it)."""
@@ -147,12 +129,24 @@ class TermViews:
         if isinstance(node, Literal):
             return Link(str(node))
         if isinstance(node, BNode):
+            if node.startswith("word:"):
+                return Link(node.removeprefix("word:"))
+            sentence = restriction_parts(self.asserted, node)
+            if sentence is not None:
+                parts = tuple(self.link(part) for part in sentence)
+                return Link(" ".join(part.text for part in parts), parts=parts, words=True)
             return Link(self.spell_out(node), parts=self.parts(node))
         name = local_name(node)
         label = self.label(node)
         if name is not None:
             return Link(label or compact(node), f"/id/{name}", str(node))
         return Link(label or compact(node), str(node), str(node))
+
+    def kind_label(self, iri: URIRef) -> str:
+        """The heading of the domain kind of ``iri`` (its root class's label)."""
+        kind = domain_kind(self.asserted, iri)
+        text = self.label(kind) or compact(kind) if isinstance(kind, URIRef) else kind
+        return text[:1].upper() + text[1:]
 
     def label(self, node: Node) -> str | None:
         """The English (or any) label of a node, if it has one."""
@@ -241,7 +235,22 @@ class TermViews:
             for subject, predicate in sorted(graph.subject_predicates(iri), key=str)
             if isinstance(subject, URIRef) and predicate != PEDALL.about
         ][:MAX_INCOMING_LINKS]
+        page.kind = self.kind_label(iri)
+        page.criteria = [self.link(node) for node in criteria_naming(self.asserted, iri)]
+        by_property: dict[URIRef, list[Link]] = {}
+        for predicate, owner in restricted_by(self.asserted, iri):
+            by_property.setdefault(predicate, []).append(self.link(owner))
+        page.restricted_by = [(self.link(key), links) for key, links in by_property.items()]
         return page
+
+    def resolve(self, name: str) -> URIRef | None:
+        """Where ``/id/{name}`` redirects: the term that replaced it
+        (``dcterms:isReplacedBy``), or for a name that is no term, the one term whose
+        label, synonym or mapped ID it is; None to answer ``name`` itself."""
+        replaced = self.asserted.value(term_iri(name), DCTERMS.isReplacedBy)
+        if isinstance(replaced, URIRef) and local_name(replaced) is not None:
+            return replaced
+        return None if self.knows(term_iri(name)) else self.search.resolve(name)
 
     def _inferred_types(self, iri: URIRef) -> set[Node]:
         return set(self.inferred.objects(iri, RDF.type)) | set(
@@ -294,14 +303,13 @@ class TermViews:
         )
 
     def index(self) -> list[tuple[str, list[Link]]]:
-        """Every term of the namespace, grouped under the label of its first asserted type."""
+        """Every term of the namespace, grouped by what it is in the domain (the root
+        class above it: genetic lesion, gene, therapy ...); properties, shapes and the
+        ontology itself after the domain's kinds."""
         groups: dict[str, list[Link]] = {}
         subjects = {node for node in self.asserted.subjects() if local_name(node) is not None}
-        for subject in ordered(subjects):
-            kinds = sorted(
-                self.label(kind) or compact(kind)
-                for kind in self.asserted.objects(subject, RDF.type)
-                if kind != OWL.NamedIndividual
-            )
-            groups.setdefault(kinds[0] if kinds else "other", []).append(self.link(subject))
-        return sorted(groups.items())
+        for subject in sorted(subjects, key=lambda node: (self.label(node) or str(node)).lower()):
+            assert isinstance(subject, URIRef)
+            groups.setdefault(self.kind_label(subject), []).append(self.link(subject))
+        last = {"Properties": 1, "SHACL shapes": 2, "Ontology": 3, "Other": 4}
+        return sorted(groups.items(), key=lambda item: (last.get(item[0], 0), item[0]))
