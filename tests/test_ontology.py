@@ -286,3 +286,15 @@ def test_delayed_intensification_courses_are_not_tied_to_cmcp_groups(
     for term in ("ev-delayed-intensification", "fig-di-courses-high", "fig-di-courses-standard"):
         assert not groups & set(graph.objects(PEDALL[term], PEDALL.about)), term
     assert graph.value(PEDALL["ev-delayed-intensification"], SKOS.editorialNote) is not None
+
+
+def test_knowledge_graph_shapes_are_a_dated_release_importing_the_ontology() -> None:
+    from pedall.knowledge.data_files import DataFiles
+
+    shapes = Graph().parse(DataFiles.default().shape_file("knowledge-graph.ttl"))
+    (header,) = shapes.subjects(OWL.versionIRI, None)  # the other owl:Ontology declares prefixes
+    assert (header, RDF.type, OWL.Ontology) in shapes
+    version = shapes.value(header, OWL.versionInfo)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(version))
+    assert str(shapes.value(header, OWL.versionIRI)) == f"{header}/{version}"
+    assert (header, OWL.imports, URIRef(ONTOLOGY_IRI)) in shapes
