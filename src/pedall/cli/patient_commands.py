@@ -35,6 +35,7 @@ PATIENT_MEDIA_TYPES = {
     ".jsonld": "application/ld+json",
     ".json": "application/ld+json",
     ".jsonl": "application/x-phenopacket+json",
+    ".parquet": "application/vnd.apache.parquet",
 }
 STDIN = "-"
 
@@ -140,10 +141,11 @@ def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Pat
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "csv", "ttl"]),
+    type=click.Choice(["table", "json", "csv", "ttl", "parquet"]),
     default="table",
     show_default=True,
-    help="table (with the explanation) for a person; json, csv or ttl (RDF) for machines.",
+    help="table (with the explanation) for a person; json, csv, ttl (RDF) or parquet "
+    "(with -o; pip install 'pedall[parquet]') for machines.",
 )
 @engine_option
 @patient_output_option
@@ -155,7 +157,8 @@ def classify(
     output: Path | None,
     data_root: Path | None,
 ) -> None:
-    """Classify the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
+    """Classify the patients in FILE... (.csv, .parquet, .ttl, .jsonld/.json; - reads CSV
+    from stdin)
     by CMCP-ALL2008 and NCI/Rome: risk group, possible groups, missing data, criteria.
 
     Exit status 1 when any row or node had errors; the valid ones are still classified."""
@@ -166,6 +169,8 @@ def classify(
     from pedall.writers.results import render_results, results_csv, results_turtle
 
     media_types = [patient_media_type(name) for name in files]
+    if output_format == "parquet" and output is None:
+        raise click.UsageError("--format parquet writes a file: give -o OUT.parquet")
     kb = options.knowledge_base(data_files(data_root))
     if engine == "fast" and output_format in ("json", "csv"):
         _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
@@ -200,6 +205,14 @@ def classify(
         emit_json(ClassifyOutcome(results, issues).as_json(), output)
     elif output_format == "csv":
         emit(results_csv(results), output)
+    elif output_format == "parquet":
+        from pedall.writers.parquet import write_results_parquet
+
+        assert output is not None
+        try:
+            write_results_parquet(results, issues, output)
+        except InputFormatError as error:  # pyarrow is not installed
+            raise click.ClickException(str(error)) from None
     else:
         turtle = results_turtle(results, read_schemes(kb.graph), toolkit(kb).model, records)
         emit(turtle, output)
