@@ -10,8 +10,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from pedall.cli import publish_command
 from pedall.cli.knowledge_commands import EXPORT_FORMAT_NAMES
 from pedall.cli.main import main
+from pedall.namespaces import ONTOLOGY_IRI
 from pedall.query.export import EXPORT_FORMATS
 
 HEAVY = ("pyshacl", "owlrl", "fastapi", "uvicorn", "starlette", "pyoxigraph", "rich", "rdflib")
@@ -41,21 +43,31 @@ def imported_by(*arguments: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "arguments",
-    [("--help",), ("--version",), ("query", "--help"), ("classify", "--help"), ("serve", "--help")],
+    [
+        ("--help",),
+        ("--version",),
+        ("query", "--help"),
+        ("classify", "--help"),
+        ("publish", "--help"),
+        ("serve", "--help"),
+    ],
 )
 def test_help_imports_no_heavy_library(arguments: tuple[str, ...]) -> None:
     loaded = imported_by(*arguments)
     assert "click" in loaded  # the probe did run the command line
-    assert not loaded & set(HEAVY), f"imported by pedall {' '.join(arguments)}"
+    heavy = loaded & set(HEAVY)
+    assert not heavy, f"pedall {' '.join(arguments)} imported {sorted(heavy)}"
 
 
-def test_the_export_choices_are_the_exporter_formats() -> None:
+def test_the_names_written_out_for_help_are_the_library_ones() -> None:
     assert sorted(EXPORT_FORMAT_NAMES) == sorted(EXPORT_FORMATS)
+    assert publish_command.ONTOLOGY_IRI == ONTOLOGY_IRI
 
 
 def test_help_lists_every_command_and_the_no_cache_option() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("canonicalize", "classify", "export", "info", "query", "serve", "validate"):
+    commands = ("canonicalize", "check", "classify", "export", "info", "publish", "query")
+    for command in (*commands, "serve", "validate"):
         assert command in result.output
     assert "--no-cache" in result.output

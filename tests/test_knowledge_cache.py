@@ -196,3 +196,16 @@ def test_the_no_cache_option(
     assert folder.exists() is not no_cache
     if not no_cache:
         assert len(list(folder.glob("*.nt"))) == 1
+
+
+def test_the_query_store_text_comes_from_the_cache(
+    files: DataFiles, cache: ClosureCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed = KnowledgeBase(files, cache)
+    expected = computed.inferred
+    assert isomorphic(Graph().parse(data=computed.inferred_ntriples(), format="nt"), expected)
+    no_inference(monkeypatch)
+    loaded = KnowledgeBase(files, cache)
+    text = loaded.inferred_ntriples()
+    assert "inferred" not in vars(loaded)  # no rdflib graph was built for it
+    assert isomorphic(Graph().parse(data=text, format="nt"), expected)

@@ -70,9 +70,11 @@ def query(
 ) -> None:
     """Run a library query by NAME (see --list) or the SPARQL query in FILE (.rq) on the
     knowledge graph with its inferred triples."""
+    import pyoxigraph as ox
+
     from pedall.errors import DataFileError, QueryError
     from pedall.query.library import find_query
-    from pedall.query.sparql import build_store, run_query, serialize_result
+    from pedall.query.sparql import run_query, serialize_result
 
     files = data_files(data_root)
     try:
@@ -83,7 +85,8 @@ def query(
             raise click.UsageError("give a query name or a .rq file (or --list)")
         bindings = _bindings(binds)
         library_query = find_query(name_or_file, files)
-        store = build_store(options.knowledge_base(files).inferred)
+        store = ox.Store()  # the closure straight from the cache: no rdflib graph built
+        store.bulk_load(options.knowledge_base(files).inferred_ntriples(), ox.RdfFormat.N_TRIPLES)
         result = run_query(store, library_query.text, bindings=bindings)
     except QueryError as error:
         raise click.UsageError(str(error)) from None

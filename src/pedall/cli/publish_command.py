@@ -16,12 +16,15 @@ import click
 from pedall import RESEARCH_NOTICE
 from pedall.cli import options
 from pedall.cli.options import data_files, data_root_option
-from pedall.namespaces import ONTOLOGY_IRI
 
 if TYPE_CHECKING:
     from rdflib import Graph
 
     from pedall.knowledge.base import KnowledgeBase
+
+# pedall.namespaces.ONTOLOGY_IRI (a test keeps them equal), written out so that --help
+# need not import rdflib.
+ONTOLOGY_IRI = "https://w3id.org/pedall/ontology"
 
 
 @click.command()

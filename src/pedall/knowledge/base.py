@@ -19,7 +19,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 
 from pedall.errors import DataFileError
-from pedall.knowledge.cache import CachedKnowledge, ClosureCache
+from pedall.knowledge.cache import CachedKnowledge, ClosureCache, ntriples
 from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PREFIXES
 
@@ -98,6 +98,15 @@ class KnowledgeBase:
         if self.cache is not None and self._cache_key is not None:
             self.cache.write(self._cache_key, self.graph, closure)
         return closure
+
+    def inferred_ntriples(self) -> bytes:
+        """``inferred`` as N-Triples, for a query store: read from the cache when it holds
+        them (no rdflib graph built, which is most of the cost), else serialized."""
+        if "inferred" not in self.__dict__ and self.cache is not None and self._cache_key:
+            cached = self.cache.read_ntriples(self._cache_key)
+            if cached is not None:
+                return cached
+        return ntriples(self.inferred)
 
     @cached_property
     def _cache_key(self) -> str | None:

@@ -113,6 +113,16 @@ class ClosureCache:
         except Exception:  # damaged in any way (I/O, encoding, syntax): rebuild, never trust
             return None
 
+    def read_ntriples(self, key: str) -> bytes | None:
+        """The cached closure under ``key`` as N-Triples (for a query store, no rdflib graph
+        built), or None if absent, stale or damaged."""
+        try:
+            text = self.path(key).read_text(encoding="utf-8")
+            checked = _checked(text, key)
+        except Exception:  # damaged in any way: rebuild, never trust
+            return None
+        return None if checked is None else checked[1].encode("utf-8")
+
     def write(self, key: str, asserted: Graph, closure: Graph) -> None:
         """Store the graphs under ``key``; a folder that cannot be written is left alone."""
         text = _serialize(key, asserted, closure)
@@ -144,7 +154,14 @@ def _serialize(key: str, asserted: Graph, closure: Graph) -> str:
     return header + prefixes + body
 
 
-def _parse(text: str, key: str) -> CachedKnowledge | None:
+def ntriples(closure: Graph) -> bytes:
+    """``closure`` (without generalized triples) as N-Triples."""
+    return "".join(_nt_row(triple) for triple in closure).encode("utf-8")
+
+
+def _checked(text: str, key: str) -> tuple[str, str, int, int] | None:
+    """The prefix lines, the body and the two triple counts of a cache file's text, if its
+    header names ``key`` and the body's hash; else None."""
     lines = text.split("\n", 3)
     if len(lines) < 4 or lines[0] != f"# {FORMAT}" or lines[1] != f"# key {key}":
         return None
@@ -153,6 +170,14 @@ def _parse(text: str, key: str) -> CachedKnowledge | None:
     body = separator + body
     if hashlib.sha256(body.encode()).hexdigest() != body_hash:
         return None
+    return prefixes, body, int(asserted_count), int(added_count)
+
+
+def _parse(text: str, key: str) -> CachedKnowledge | None:
+    checked = _checked(text, key)
+    if checked is None:
+        return None
+    prefixes, body, asserted_count, added_count = checked
     asserted_text, separator, added_text = body[len(_ASSERTED) + 1 :].partition(_INFERRED + "\n")
     if not separator:
         return None
@@ -166,8 +191,6 @@ def _parse(text: str, key: str) -> CachedKnowledge | None:
     both.parse(io.StringIO(asserted_text), bnode_context=blank_nodes)  # type: ignore[arg-type]
     added = W3CNTriplesParser(_TwoGraphSink(closure))  # type: ignore[arg-type]
     added.parse(io.StringIO(added_text), bnode_context=blank_nodes)  # type: ignore[arg-type]
-    if len(asserted) != int(asserted_count) or len(closure) != int(asserted_count) + int(
-        added_count
-    ):
+    if len(asserted) != asserted_count or len(closure) != asserted_count + added_count:
         return None
     return CachedKnowledge(asserted, closure)
