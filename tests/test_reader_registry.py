@@ -36,6 +36,20 @@ INPUTS = {
 }
 
 
+def _parquet_table() -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"patient_id": ["P1"], "age_years": [4]}), sink)
+    return sink.getvalue()
+
+
+INPUTS["parquet"] = _parquet_table()
+
+
 def test_every_reader_is_listed_once_with_its_own_types() -> None:
     assert [reader.name for reader in READERS] == list(INPUTS)
     assert len(media_types()) == len(set(media_types()))
