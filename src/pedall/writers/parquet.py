@@ -130,7 +130,8 @@ def write_results_parquet(
     results: Sequence[Classification], issues: Sequence[PatientIssue], path: Path
 ) -> int:
     """Write the results to ``path`` (through a temporary file and a rename, so never left
-    partial), in row groups of ``BATCH_ROWS``; the number of rows written."""
+    partial; mode 0600, as patient data), in row groups of ``BATCH_ROWS``; the number of
+    rows written."""
     import pyarrow.parquet as pq
 
     pa = _pyarrow()
@@ -149,6 +150,7 @@ def write_results_parquet(
             if batch or not written:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 written += len(batch)
+        temporary.chmod(0o600)  # patient data: readable by its owner only
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)
