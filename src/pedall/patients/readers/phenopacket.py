@@ -133,10 +133,9 @@ class _Cells:
 
     def fail(self, path: str, value: object, message: str) -> None:
         shown = None if value is None else str(value)
+        where = f"{self.prefix}.{path}" if path else self.prefix
         self.issues.append(
-            PatientIssue(
-                self.line, f"{self.prefix}.{path}", shown, message, self.patient_id, self.source
-            )
+            PatientIssue(self.line, where, shown, message, self.patient_id, self.source)
         )
 
     def set(self, column: str, value: str, path: str) -> None:
