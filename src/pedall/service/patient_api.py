@@ -1,5 +1,7 @@
 """``POST /classify`` and ``POST /validate``: patient data in (CSV, Turtle, JSON-LD or
-RDF/XML by ``Content-Type``), the library API's JSON out.
+RDF/XML by ``Content-Type``; phenopackets as ``application/json`` by content or
+``application/x-phenopacket+json``), the library API's JSON out (a FHIR R4 Bundle for
+``Accept: application/fhir+json`` on ``/classify``).
 
 Patient data lives only for the request: it is not stored, not logged (the access log
 has no bodies) and answers say ``Cache-Control: no-store``.
@@ -18,10 +20,14 @@ from pedall.patients.readers.registry import READERS, reader_for_media_type
 from pedall.service.negotiation import TURTLE, negotiate
 from pedall.service.request_body import read_body
 from pedall.service.state import service_state
+from pedall.writers.fhir import MEDIA_TYPE as FHIR_JSON
+from pedall.writers.fhir import fhir_bundle
 
 SOURCE = "<request>"
 NO_STORE = {"Cache-Control": "no-store"}
 VALIDATION_ANSWERS = {"application/json": "application/json", TURTLE: TURTLE}
+# "Accept: application/fhir+json" asks for a FHIR R4 Bundle (pedall.writers.fhir).
+CLASSIFY_ANSWERS = {"application/json": "application/json", FHIR_JSON: FHIR_JSON}
 
 _PATIENT_BODY = {
     "requestBody": {
@@ -53,8 +59,11 @@ def patient_router() -> APIRouter:
         outcome = await run_in_threadpool(
             classify_input, knowledge, posted[0], posted[1], source=SOURCE
         )
-        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
         status = 422 if outcome.has_errors else 200
+        if negotiate(request.headers.get("accept"), CLASSIFY_ANSWERS) == FHIR_JSON:
+            bundle = fhir_bundle(knowledge, outcome.results, outcome.issues)
+            return JSONResponse(bundle, status, NO_STORE, media_type=FHIR_JSON)
+        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
         return JSONResponse(answer, status_code=status, headers=NO_STORE)
 
     @router.post("/validate", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
