@@ -3,20 +3,25 @@ FHIR model library (fhir.resources, R4B) and carries the profile's fixed values.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from pedall.api import classify_input
+from pedall.cli import main as cli
 from pedall.knowledge.base import KnowledgeBase
 from pedall.service.app import create_app
 from pedall.service.settings import ServiceSettings
 from pedall.writers.fhir import fhir_bundle
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PROFILE = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-ALL-risk-assessment"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 HEADER = (
@@ -125,3 +130,17 @@ def test_post_classify_answers_fhir_on_accept(client: TestClient) -> None:
     plain = client.post("/classify", content=TABLE.encode(), headers={"Content-Type": "text/csv"})
     assert plain.headers["content-type"].startswith("application/json")
     assert "results" in plain.json()
+
+
+def test_cli_round_trip_from_the_example_phenopackets() -> None:
+    examples = sorted(str(p) for p in EXAMPLES.glob("phenopacket-*.json"))
+    assert len(examples) == 3
+    result = CliRunner().invoke(cli.main, ["classify", *examples, "--format", "fhir"])
+    assert result.exit_code == 0, result.output
+    answer = Bundle.model_validate(json.loads(result.stdout))
+    found = observations(answer)
+    assert {subject for subject, _ in found} == {"Patient/PP01", "Patient/PP02", "Patient/PP03"}
+    pending = {m: o for (s, m), o in found.items() if s == "Patient/PP02" and "CMCP" in m}
+    [observation] = pending.values()
+    assert observation.status == "preliminary"
+    assert any("lesions" in str(note.text) for note in observation.note or [])

@@ -141,7 +141,7 @@ def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Pat
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "csv", "ttl", "parquet"]),
+    type=click.Choice(["table", "json", "csv", "ttl", "parquet", "fhir"]),
     default="table",
     show_default=True,
     help="table (with the explanation) for a person; json, csv, ttl (RDF) or parquet "
@@ -160,6 +160,8 @@ def classify(
     """Classify the patients in FILE... (.csv, .parquet, .ttl, .jsonld/.json; - reads CSV
     from stdin)
     by CMCP-ALL2008 and NCI/Rome: risk group, possible groups, missing data, criteria.
+    Phenopackets v2 are read from .json (by content) and .jsonl; --format fhir writes a
+    FHIR R4 Bundle of mCODE ALL risk-assessment Observations.
 
     Exit status 1 when any row or node had errors; the valid ones are still classified."""
     from pedall.api import ClassifyOutcome, classify_input, read_input
@@ -213,6 +215,10 @@ def classify(
             write_results_parquet(results, issues, output)
         except InputFormatError as error:  # pyarrow is not installed
             raise click.ClickException(str(error)) from None
+    elif output_format == "fhir":
+        from pedall.writers.fhir import fhir_text, results_fhir
+
+        emit(fhir_text(results_fhir(results, read_schemes(kb.graph), kb.graph, issues)), output)
     else:
         turtle = results_turtle(results, read_schemes(kb.graph), toolkit(kb).model, records)
         emit(turtle, output)

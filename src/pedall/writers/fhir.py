@@ -14,6 +14,7 @@ first, as one ``OperationOutcome`` (``expression`` the column or JSON path).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -162,3 +163,8 @@ def fhir_bundle(
 ) -> Json:
     """``results_fhir`` with the schemes and mappings of a knowledge base."""
     return results_fhir(results, read_schemes(kb.graph), kb.graph, issues)
+
+
+def fhir_text(document: Json) -> str:
+    """A FHIR resource as JSON text (no extra members: the research notice goes elsewhere)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
