@@ -28,10 +28,14 @@ RDF_XML = b"""<?xml version="1.0"?>
 """
 JSON_LD = b"""{"@context": {"pedall": "https://w3id.org/pedall/"},
  "@id": "urn:p1", "@type": "pedall:Patient", "pedall:patientId": "P1"}"""
+PHENOPACKET = b"""{"id": "pp1", "subject": {"id": "P1"},
+ "diseases": [{"term": {"id": "NCIT:C3167", "label": "ALL"}}],
+ "metaData": {"createdBy": "test", "phenopacketSchemaVersion": "2.0"}}"""
 INPUTS = {
     "csv": b"patient_id,age_years\nP1,4\n",
     "turtle": TURTLE,
     "json-ld": JSON_LD,
+    "phenopacket": PHENOPACKET,
     "rdf-xml": RDF_XML,
 }
 
