@@ -195,7 +195,7 @@ def test_every_lesion_label_and_synonym_of_the_ontology_resolves(
     assert (str(PEDALL["KMT2A-AFF1"]), "MLL-AF4") in names
     rows = [{"patient_id": f"L{i}", "lesions": name} for i, (_, name) in enumerate(names)]
     read = read_input(knowledge_base, patient_table(rows), "text/csv", "lesions.csv")
-    assert read.issues == []
+    assert [i for i in read.issues if i.is_error] == []  # bare gene symbols are warnings
     resolved = {record.patient_id: record.lesions for record in read.records}
     wrong = [
         (iri, name, resolved[f"L{i}"])

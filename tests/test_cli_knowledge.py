@@ -105,7 +105,7 @@ def test_query_a_construct_file(
     result = run("query", str(path), "--format", "json")
     assert result.exit_code == 0, result.output
     graph = parse_rdf(result.stdout_bytes, pyoxigraph.RdfFormat.JSON_LD)
-    assert {str(label) for label in graph.objects()} == {"BCR-ABL1"}
+    assert {str(label) for label in graph.objects()} == {"BCR::ABL1"}
     assert run("query", str(path), "--format", "csv").exit_code == 2
     table = run("query", str(path))
     assert "pedall:BCR-ABL1" in table.stdout
@@ -115,7 +115,7 @@ def test_query_with_a_bound_variable(run: Callable[..., Result]) -> None:
     result = run("query", "lesion-synonyms", "--bind", "lesion=pedall:TCF3-PBX1", "--format", "csv")
     assert result.exit_code == 0, result.output
     table = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [row["label"] for row in table] == ["TCF3-PBX1"]
+    assert [row["label"] for row in table] == ["TCF3::PBX1"]
     assert "E2A-PBX1" in table[0]["synonyms"]
 
 

@@ -44,7 +44,7 @@ def test_the_text_report_names_row_patient_field_value_and_reason(invoke: Invoke
     text = result.stdout
     assert "1 error(s), 1 warning(s)" in text
     assert f"{EXAMPLE}, line 14, patient P13, age_years = seven: expected a number" in text
-    assert "line 7, patient P06, lesions = BCR-ABL1; ETV6-RUNX1" in text
+    assert "line 7, patient P06, lesions = BCR::ABL1; ETV6::RUNX1" in text
     assert RESEARCH_NOTICE in text
 
 

@@ -140,13 +140,13 @@ def test_lesions_by_prognostic_effect(inferred_store: pyoxigraph.Store) -> None:
     rows = answer(inferred_store, "lesions-by-prognostic-effect")
     pairs = {(row["effect"], row["lesionLabel"]) for row in rows}
     assert {
-        ("favourable", "ETV6-RUNX1"),
+        ("favourable", "ETV6::RUNX1"),
         ("favourable", "high hyperdiploidy"),
-        ("adverse", "BCR-ABL1"),
+        ("adverse", "BCR::ABL1"),
         ("adverse", "KMT2A rearrangement"),
         ("adverse", "hypodiploidy"),
-        ("adverse", "TCF3-HLF"),
-        ("no longer adverse", "TCF3-PBX1"),
+        ("adverse", "TCF3::HLF"),
+        ("no longer adverse", "TCF3::PBX1"),
     } <= pairs
     assert all(row["source"] == REVIEW and row["section"] for row in rows)
     iamp21_figures = [row.get("figures", "") for row in rows if row["lesionLabel"] == "iAMP21"]
@@ -177,14 +177,14 @@ def test_targetable_lesions(inferred_store: pyoxigraph.Store) -> None:
     rows = answer(inferred_store, "targetable-lesions")
     pairs = {(row["lesionLabel"], row["drugLabel"], row["drugKind"]) for row in rows}
     assert {
-        ("BCR-ABL1", "imatinib", "tyrosine kinase inhibitor"),
-        ("BCR-ABL1", "dasatinib", "tyrosine kinase inhibitor"),
+        ("BCR::ABL1", "imatinib", "tyrosine kinase inhibitor"),
+        ("BCR::ABL1", "dasatinib", "tyrosine kinase inhibitor"),
         ("PDGFRB rearrangement", "imatinib", "tyrosine kinase inhibitor"),  # inherited
         ("JAK2 rearrangement", "ruxolitinib", "JAK inhibitor"),  # inherited
     } <= pairs
     doses = {row.get("dose") for row in rows if row["drugLabel"] == "imatinib"}
     assert any(dose and "340 mg/m2/day" in dose for dose in doses)
-    assert not any(row["lesionLabel"] == "ETV6-RUNX1" for row in rows)
+    assert not any(row["lesionLabel"] == "ETV6::RUNX1" for row in rows)
 
 
 def test_efs_by_risk_group_is_fig_1(inferred_store: pyoxigraph.Store) -> None:
@@ -247,9 +247,9 @@ def test_genes_of_each_lesion(inferred_store: pyoxigraph.Store) -> None:
     genes: dict[str, set[str]] = {}
     for row in rows:
         genes.setdefault(row["lesionLabel"], set()).add(row["geneSymbol"])
-    assert genes["BCR-ABL1"] == {"BCR", "ABL1"}
-    assert genes["ETV6-RUNX1"] == {"ETV6", "RUNX1"}
-    assert {"KMT2A", "AFF1"} <= genes["KMT2A-AFF1"]  # KMT2A inherited from the parent class
+    assert genes["BCR::ABL1"] == {"BCR", "ABL1"}
+    assert genes["ETV6::RUNX1"] == {"ETV6", "RUNX1"}
+    assert {"KMT2A", "AFF1"} <= genes["KMT2A::AFF1"]  # KMT2A inherited from the parent class
     hgnc = {row["geneSymbol"]: row["hgnc"] for row in rows if "hgnc" in row}
     assert all(re.fullmatch(r"https://identifiers\.org/hgnc:\d+", iri) for iri in hgnc.values())
     # Checked independently of the ontology: HGNC:1014 is BCR and HGNC:76 is ABL1.
@@ -264,17 +264,17 @@ def test_synonyms_of_one_lesion(inferred_store: pyoxigraph.Store) -> None:
     result = run_query(
         inferred_store, text, bindings={"lesion": pyoxigraph.NamedNode(PEDALL + "KMT2A-AFF1")}
     )
-    assert result.column("label") == ["KMT2A-AFF1"]
+    assert result.column("label") == ["KMT2A::AFF1"]
 
 
 def test_synonyms_of_lesions(inferred_store: pyoxigraph.Store) -> None:
     rows = answer(inferred_store, "lesion-synonyms")
     synonyms = {row["label"]: set(row.get("synonyms", "").split(" | ")) for row in rows}
-    assert "MLL-AF4" in synonyms["KMT2A-AFF1"]
-    assert {"Ph+", "t(9;22)"} <= synonyms["BCR-ABL1"]
-    assert "E2A-PBX1" in synonyms["TCF3-PBX1"]
+    assert "MLL-AF4" in synonyms["KMT2A::AFF1"]
+    assert {"Ph+", "t(9;22)"} <= synonyms["BCR::ABL1"]
+    assert "E2A-PBX1" in synonyms["TCF3::PBX1"]
     karyotypes = {row["label"]: row.get("karyotype") for row in rows}
-    assert karyotypes["ETV6-RUNX1"] == "t(12;21)(p13;q22)"
+    assert karyotypes["ETV6::RUNX1"] == "t(12;21)(p13;q22)"
 
 
 def test_everything_a_source_supports(inferred_store: pyoxigraph.Store) -> None:

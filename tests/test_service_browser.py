@@ -44,7 +44,7 @@ PATIENT = {
     "chromosome_count": "46",
     "down_syndrome": "false",
 }
-LESION = "ETV6-RUNX1"
+LESION = "ETV6::RUNX1"
 
 
 @pytest.fixture(scope="module")

@@ -75,7 +75,7 @@ PATIENT_TURTLE = """\
 @prefix ex: <http://example.org/> .
 ex:p1 a pedall:Patient ; pedall:patientId "TTL-1" ; pedall:ageYears 16 .
 """
-BCR_ABL1_LABEL = (PEDALL["BCR-ABL1"], RDFS.label, Literal("BCR-ABL1", lang="en"))
+BCR_ABL1_LABEL = (PEDALL["BCR-ABL1"], RDFS.label, Literal("BCR::ABL1", lang="en"))
 
 
 @pytest.fixture(scope="module")
@@ -125,17 +125,19 @@ def test_select_json_xml_csv_tsv_with_sparqlwrapper(service: RunningService, met
     as_json = wrapper(service, method, LABEL_QUERY, JSON).query()
     assert as_json.response.headers["Content-Type"].startswith("application/sparql-results+json")
     bindings = as_json.convert()["results"]["bindings"]
-    assert [row["label"]["value"] for row in bindings] == ["BCR-ABL1"]
+    assert [row["label"]["value"] for row in bindings] == ["BCR::ABL1"]
 
     as_xml = wrapper(service, method, LABEL_QUERY, XML).query().convert()
     assert isinstance(as_xml, xml.dom.minidom.Document)
-    assert [node.firstChild.data for node in as_xml.getElementsByTagName("literal")] == ["BCR-ABL1"]
+    assert [node.firstChild.data for node in as_xml.getElementsByTagName("literal")] == [
+        "BCR::ABL1"
+    ]
 
     as_csv = wrapper(service, method, LABEL_QUERY, CSV).query().convert()
-    assert as_csv.decode().splitlines() == ["label", "BCR-ABL1"]
+    assert as_csv.decode().splitlines() == ["label", "BCR::ABL1"]
 
     as_tsv = wrapper(service, method, LABEL_QUERY, TSV).query().convert()
-    assert as_tsv.decode().splitlines() == ["?label", '"BCR-ABL1"@en']
+    assert as_tsv.decode().splitlines() == ["?label", '"BCR::ABL1"@en']
 
 
 @pytest.mark.parametrize("method", PROTOCOL_FORMS)
@@ -229,9 +231,9 @@ def test_select_negotiation_with_httpx(
     response = protocol_request(client, method, LABEL_QUERY, accept)
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == media_type
-    assert b"BCR-ABL1" in response.content
+    assert b"BCR::ABL1" in response.content
     if check is not None:
-        assert check(response.content) == "BCR-ABL1"
+        assert check(response.content) == "BCR::ABL1"
 
 
 @pytest.mark.parametrize("method", PROTOCOL_FORMS)
@@ -262,7 +264,7 @@ def test_format_parameter_overrides_accept(client: httpx.Client) -> None:
         "/sparql", params={"query": LABEL_QUERY, "format": "csv"}, headers={"Accept": "text/xml"}
     )
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.text.splitlines() == ["label", "BCR-ABL1"]
+    assert response.text.splitlines() == ["label", "BCR::ABL1"]
 
 
 def test_unacceptable_format_is_406(client: httpx.Client) -> None:
@@ -355,7 +357,7 @@ def test_updates_are_refused_with_403(
     assert response.status_code == 403
     assert expected_message in response.text
     still_there = client.get("/sparql", params={"query": LABEL_QUERY, "format": "csv"})
-    assert still_there.text.splitlines() == ["label", "BCR-ABL1"]
+    assert still_there.text.splitlines() == ["label", "BCR::ABL1"]
 
 
 def test_malformed_query_is_400_with_the_parsers_message(client: httpx.Client) -> None:
@@ -515,7 +517,7 @@ def test_slow_query_gets_503_and_is_stopped_while_others_are_served(
     slow.join(timeout=30)
 
     assert fast.status_code == 200
-    assert fast.text.splitlines() == ["label", "BCR-ABL1"]
+    assert fast.text.splitlines() == ["label", "BCR::ABL1"]
     assert fast_seconds < 1.0
     assert slow_answer["status"] == 503
     assert "time limit" in str(slow_answer["text"])
@@ -530,7 +532,7 @@ def test_slow_query_gets_503_and_is_stopped_while_others_are_served(
         time.sleep(0.2)
     assert len(set(health["query_workers"]) - workers_before) == 1, "a new worker took its place"
     again = client.get("/sparql", params={"query": LABEL_QUERY, "format": "csv"})
-    assert again.text.splitlines() == ["label", "BCR-ABL1"]
+    assert again.text.splitlines() == ["label", "BCR::ABL1"]
 
 
 # --- Linked data ----------------------------------------------------------------------------

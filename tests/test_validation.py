@@ -116,7 +116,7 @@ RULES = [
         {"lesions": "BCR-ABL1;IKZF1 deletion"},
         {"lesions": "Ph+;JAK2-r"},
         "lesions",
-        "BCR-ABL1; JAK2 rearrangement",
+        "BCR::ABL1; JAK2 rearrangement",
         "error",
     ),
     (
@@ -140,7 +140,7 @@ RULES = [
         {"lesions": "ETV6-RUNX1;trisomy 4"},
         {"lesions": "ETV6-RUNX1;E2A-PBX1"},
         "lesions",
-        "ETV6-RUNX1; TCF3-PBX1",
+        "ETV6::RUNX1; TCF3::PBX1",
         "warning",
     ),
 ]
@@ -254,7 +254,7 @@ def test_datatypes_and_codes_of_an_rdf_patient_graph(
 
 def test_errors_stop_a_row_and_warnings_do_not(knowledge_base: KnowledgeBase) -> None:
     payload = table(
-        {"patient_id": "warned", "lesions": "ETV6-RUNX1;MLL"},
+        {"patient_id": "warned", "lesions": "ETV6-RUNX1;KMT2A-r"},
         {"patient_id": "wrong", "age_years": "-3"},
         {"patient_id": "fine"},
     )
@@ -272,7 +272,7 @@ def test_errors_stop_a_row_and_warnings_do_not(knowledge_base: KnowledgeBase) ->
 
 def test_reference_engine_path_of_classify_input(knowledge_base: KnowledgeBase) -> None:
     payload = table(
-        {"patient_id": "warned", "lesions": "ETV6-RUNX1;MLL"},
+        {"patient_id": "warned", "lesions": "ETV6-RUNX1;KMT2A-r"},
         {"patient_id": "wrong", "wbc_per_ul": "3000000"},
         {"patient_id": "low", "lesions": "ETV6-RUNX1"},
     )
@@ -305,7 +305,7 @@ def test_validation_report_as_json_text_and_graph(knowledge_base: KnowledgeBase)
         (2, "mrd_eoi_percent"),
         (3, "age_years"),  # the reader's: not a number
     ]
-    assert [w["value"] for w in document["warnings"]] == ["ETV6-RUNX1; BCR-ABL1"]  # type: ignore[union-attr]
+    assert [w["value"] for w in document["warnings"]] == ["ETV6::RUNX1; BCR::ABL1"]  # type: ignore[union-attr]
 
     text = outcome.as_text()
     assert "cohort.csv, line 2, patient A1, mrd_eoi_percent = 150: mrd_eoi_percent is a" in text
@@ -373,7 +373,7 @@ def test_cli_validate_exit_status_and_formats(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(table({"patient_id": "B1", "chromosome_count": "150"}))
     warned = tmp_path / "warned.csv"
-    warned.write_bytes(table({"patient_id": "W1", "lesions": "ETV6-RUNX1;MLL"}))
+    warned.write_bytes(table({"patient_id": "W1", "lesions": "ETV6-RUNX1;KMT2A-r"}))
     runner = CliRunner()
 
     result = runner.invoke(main, ["validate", str(bad)])

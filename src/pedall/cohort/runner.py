@@ -191,8 +191,8 @@ class CohortRunner:
                             RowRead(row.line, None, row.issues, row.checked_id)
                         )
                         summary.rows += 1
-                        if issues:  # the reader's: the row gave no record
-                            summary.issues += issues
+                        summary.issues += issues
+                        if any(i.is_error for i in issues):  # the row gave no record
                             continue
                         summary.issues += row.quality
                         if row.rendered is not None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
+from pedall.patients.lesion_notation import NotationIndex
 
 XSD_NUMBER_TYPES = {
     "http://www.w3.org/2001/XMLSchema#decimal",
@@ -76,9 +77,18 @@ class LesionVocabulary:
     spelled: Mapping[str, str]  # normalized code -> the code as the ontology spells it
     display: Mapping[str, str]  # IRI -> preferred label
     superclasses: Mapping[str, frozenset[str]]
+    notation: NotationIndex = field(default_factory=lambda: NotationIndex({}, ()))
+    gene_symbols: frozenset[str] = frozenset()  # normalized labels and synonyms of genes
 
     def resolve(self, code: str) -> str | None:
-        return self.by_code.get(normalize_code(code))
+        """The lesion class of a code: a label or synonym (whatever the case), the same
+        spelled without separators, or an ISCN rearrangement matching a class's pattern."""
+        found = self.by_code.get(normalize_code(code))
+        return found if found is not None else self.notation.resolve(code)
+
+    def is_gene_symbol(self, code: str) -> bool:
+        """Whether a code is a bare gene symbol (then read as a lesion of that gene)."""
+        return normalize_code(code) in self.gene_symbols
 
     def closest(self, code: str, n: int = 3) -> list[str]:
         """Known codes closest to an unknown one, as suggestions."""
@@ -176,7 +186,18 @@ def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:
                 by_code[normalize_code(str(name))] = iri
                 spelled[normalize_code(str(name))] = str(name)
     superclasses = _lesion_superclasses(inferred, lesion_classes)
-    return LesionVocabulary(by_code, spelled, display, superclasses)
+    patterns = [
+        (str(pattern), iri)
+        for iri in sorted(lesion_classes)
+        for pattern in kb.graph.objects(URIRef(iri), PEDALL.iscnPattern)
+    ]
+    notation = NotationIndex.build(by_code.items(), patterns)
+    genes = frozenset(
+        normalize_code(str(name))
+        for gene in kb.graph.subjects(RDF.type, PEDALL.Gene)
+        for name in (*kb.graph.objects(gene, RDFS.label), *kb.graph.objects(gene, SKOS.altLabel))
+    )
+    return LesionVocabulary(by_code, spelled, display, superclasses, notation, genes)
 
 
 def _lesion_superclasses(inferred: Graph, lesion_classes: set[str]) -> dict[str, frozenset[str]]:

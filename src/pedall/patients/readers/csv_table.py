@@ -147,7 +147,8 @@ class RowRead:
 
     @property
     def accepted(self) -> bool:
-        return self.record is not None and not self.issues
+        """A record and no error (warnings do not stop a row)."""
+        return self.record is not None and not any(i.is_error for i in self.issues)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,12 @@ def _read_row(
             lesions = _read_lesions(
                 text, model, lambda v, m: issue(LESIONS_COLUMN, v, m, patient_id or None)
             )
+            for code, message in gene_symbol_warnings(text, model):
+                issues.append(
+                    PatientIssue(
+                        line, LESIONS_COLUMN, code, message, patient_id or None, source, "warning"
+                    )
+                )
             continue
         spec = fields.get(column)
         if spec is None:
@@ -267,6 +274,24 @@ def split_lesions(text: str) -> list[str]:
         current.append(char)
     codes.append("".join(current))
     return codes
+
+
+def gene_symbol_warnings(text: str, model: PatientModel) -> list[tuple[str, str]]:
+    """(code, message) for each bare gene symbol of a lesions cell that is read as a
+    lesion (``MLL`` is read as a KMT2A rearrangement), saying what it was read as."""
+    out = []
+    for code in split_lesions(text):
+        iri = model.lesions.resolve(code)
+        if iri is not None and model.lesions.is_gene_symbol(code):
+            label = model.lesions.display.get(iri, iri)
+            out.append(
+                (
+                    code.strip(),
+                    f"{code.strip()!r} is a gene symbol, read as the lesion {label!r}; "
+                    "write the lesion itself to be sure",
+                )
+            )
+    return out
 
 
 def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
