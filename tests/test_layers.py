@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pedall.api",),
     ("pedall.cohort",),
     ("pedall.service",),
-    ("pedall.cli",),
+    ("pedall.cli", "pedall.spark"),  # the adapters: the command line and Spark
 )
 
 

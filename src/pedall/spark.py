@@ -1,0 +1,83 @@
+"""Classify patient tables on Spark: ``classify(df)`` returns one row per input row with the
+fixed results schema of ``--format parquet``, computed on the executors.
+
+Each Arrow batch Spark hands to ``mapInPandas`` is read by the Parquet reader (so typed
+and text columns are read as the CSV cells, with the same located errors) and classified
+by the compiled engine, which each Python worker builds once from the packaged data files
+(``pip install 'pedall[spark]'``). Nothing is collected to the driver. Duplicate patient
+ids are found within a batch only: Spark gives no row order across partitions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pedall.api import classify_input
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.cache import ClosureCache
+from pedall.knowledge.data_files import DataFiles
+from pedall.patients.model import ID_COLUMN, LESIONS_COLUMN
+from pedall.patients.readers.parquet import read_parquet
+from pedall.toolkit import toolkit
+from pedall.writers.parquet import result_rows, results_schema
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+PARQUET = "application/vnd.apache.parquet"
+SOURCE = "spark"
+_worker_knowledge: KnowledgeBase | None = None
+
+
+def worker_knowledge() -> KnowledgeBase:
+    """The knowledge base of this Python process, built once (the closure cache is used)."""
+    global _worker_knowledge
+    if _worker_knowledge is None:
+        _worker_knowledge = KnowledgeBase(DataFiles.default(), ClosureCache.default())
+        _ = toolkit(_worker_knowledge).fast_engine  # compiled once, before the first batch
+    return _worker_knowledge
+
+
+def pass_through_columns(columns: list[str]) -> list[str]:
+    """The columns of a patient table that are not the contract's, as the reader sees them
+    (the header matched as a CSV header is)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(pa.table({name: pa.array([], pa.string()) for name in columns}), sink)
+    kb = worker_knowledge()
+    header = read_parquet(sink.getvalue(), toolkit(kb).model, SOURCE).columns
+    fields = toolkit(kb).model.field_by_column()
+    return [c for c in header if c not in fields and c not in (ID_COLUMN, LESIONS_COLUMN)]
+
+
+def _classify_frames(extras: list[str]) -> Any:
+    def classify_frames(frames: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        kb = worker_knowledge()
+        names = [field.name for field in results_schema(extras)]
+        for frame in frames:
+            sink = io.BytesIO()
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
+            outcome = classify_input(kb, sink.getvalue(), PARQUET, source=SOURCE)
+            rows = list(result_rows(outcome.results, outcome.issues, extras))
+            yield pd.DataFrame(rows, columns=names)
+
+    return classify_frames
+
+
+def classify(df: DataFrame) -> DataFrame:
+    """One row per row of ``df`` (patient-table columns, strings or typed): the
+    classification, the pass-through columns and the row's errors and warnings (a row
+    with an error has a null ``risk_group``)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    extras = pass_through_columns(list(df.columns))
+    schema = from_arrow_schema(results_schema(extras))
+    return df.mapInPandas(_classify_frames(extras), schema=schema)
