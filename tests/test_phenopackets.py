@@ -229,3 +229,13 @@ def test_reference_engine_classifies_the_phenopacket_as_the_row(
     from_row = classify_input(knowledge_base, csv, "text/csv", engine="reference")
     assert [r.outcome for r in from_packet.results] == [r.outcome for r in from_row.results]
     assert from_packet.results
+
+
+@pytest.mark.parametrize(("code", "cell"), [("NCIT:C116833", "CNS1"), ("NCIT:C116835", "CNS3")])
+def test_cns_status_is_a_phenotypic_feature(
+    knowledge_base: KnowledgeBase, code: str, cell: str
+) -> None:
+    packet = phenopacket()
+    packet.phenotypic_features.append(pp.PhenotypicFeature(type=term(code)))
+    header = CSV_HEADER.replace("down_syndrome,", "down_syndrome,cns_status,")
+    same_patient(knowledge_base, packet, header + f"P1,M,5.5,12000,B,,{cell},\n")

@@ -96,7 +96,13 @@ def read_phenopackets(
     header = (
         ID_COLUMN,
         mapping.sex_column,
-        *sorted({*mapping.assays.values(), *mapping.disease_flags.values()}),
+        *sorted(
+            {
+                *mapping.assays.values(),
+                *mapping.disease_flags.values(),
+                *(column for column, _ in mapping.features.values()),
+            }
+        ),
         mapping.age_column,
         mapping.lineage_column,
         LESIONS_COLUMN,
@@ -169,6 +175,7 @@ class _Cells:
         self._subject(packet)
         self._diseases(packet)
         self._measurements(packet)
+        self._features(packet)
         self._interpretations(packet)
 
     def _subject(self, packet: Any) -> None:
@@ -238,6 +245,18 @@ class _Cells:
                 )
                 continue
             self.set(column, repr(quantity.value * factor), f"{path}.value.quantity.value")
+
+    def _features(self, packet: Any) -> None:
+        for index, feature in enumerate(packet.phenotypic_features):
+            coded = self.mapping.features.get(feature.type.id)
+            if coded is None or feature.excluded:
+                continue
+            column, cell = coded
+            path = f"phenotypicFeatures[{index}].type.id"
+            if column in self.text:
+                self.fail(path, feature.type.id, f"a second {column} value")
+                continue
+            self.set(column, cell, path)
 
     def _interpretations(self, packet: Any) -> None:
         from phenopackets import GenomicInterpretation, Interpretation

@@ -5,7 +5,8 @@ Which disease terms, sex values, assays and units stand for which table cell is 
 ``pedall:unitFactor``); this module only knows the structure: a term on a coded value
 gives that value's CSV code, a term on ``pedall:AcuteLymphoblasticLeukemia`` is ALL with
 the lineage not given, a term on a boolean field is a disease whose presence is that field,
-a term on a number field is a measurement assay.
+a term on a number field is a measurement assay, a term on any other coded value (CNS1, CNS2,
+CNS3) is a phenotypic feature type.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PhenopacketMapping:
     disease_flags: Mapping[str, str]  # disease term id -> boolean column (Down syndrome)
     assays: Mapping[str, str]  # assay id -> number column (WBC)
     units: Mapping[str, Mapping[str, float]]  # number column -> unit id -> factor
+    features: Mapping[str, tuple[str, str]]  # phenotypic feature type id -> (column, code)
     sex_column: str
     lineage_column: str
     age_column: str
@@ -45,6 +47,7 @@ class PhenopacketMapping:
         flags: dict[str, str] = {}
         assays: dict[str, str] = {}
         units: dict[str, dict[str, float]] = {}
+        features: dict[str, tuple[str, str]] = {}
         for subject, term in graph.subject_objects(PEDALL.phenopacketTerm):
             code = str(term)
             spec = by_property.get(str(subject))
@@ -62,14 +65,17 @@ class PhenopacketMapping:
                 column, cell = owner
                 if column == by_property[str(SEX)].column:
                     sex[code] = cell
-                else:
+                elif column == by_property[str(IMMUNOPHENOTYPE)].column:
                     lineage[code] = cell
+                else:
+                    features[code] = (column, cell)
         return cls(
             sex,
             lineage,
             flags,
             assays,
             units,
+            features,
             by_property[str(SEX)].column,
             by_property[str(IMMUNOPHENOTYPE)].column,
             by_property[str(AGE)].column,
