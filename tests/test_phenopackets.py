@@ -239,3 +239,25 @@ def test_cns_status_is_a_phenotypic_feature(
     packet.phenotypic_features.append(pp.PhenotypicFeature(type=term(code)))
     header = CSV_HEADER.replace("down_syndrome,", "down_syndrome,cns_status,")
     same_patient(knowledge_base, packet, header + f"P1,M,5.5,12000,B,,{cell},\n")
+
+
+def test_validate_and_the_http_endpoints_take_phenopackets(knowledge_base: KnowledgeBase) -> None:
+    from fastapi.testclient import TestClient
+
+    from pedall.api import validate_input
+    from pedall.service.app import create_app
+    from pedall.service.settings import ServiceSettings
+
+    body = json.dumps(as_json(phenopacket("P1"), phenopacket("P2", unit="UCUM:mg/dL"))).encode()
+    outcome = validate_input(knowledge_base, body, "application/json", source="in")
+    assert [i.column for i in outcome.issues if i.is_error] == [
+        "phenopackets[1].measurements[0].value.quantity.unit.id"
+    ]
+    app = create_app(ServiceSettings(workers=1))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for media_type in ("application/json", PHENOPACKET):
+            answer = client.post("/classify", content=body, headers={"Content-Type": media_type})
+            assert answer.status_code == 422
+            assert [r["patient_id"] for r in answer.json()["results"]] == ["P1"]
+        checked = client.post("/validate", content=body, headers={"Content-Type": PHENOPACKET})
+        assert checked.status_code == 422
