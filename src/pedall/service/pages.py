@@ -11,7 +11,7 @@ from rdflib import RDFS, SKOS, URIRef
 
 from pedall import RESEARCH_NOTICE, __version__
 from pedall.knowledge.base import KnowledgeBase
-from pedall.namespaces import PEDALL
+from pedall.namespaces import PEDALL, PREFIXES
 from pedall.patients.model import ID_COLUMN, LESIONS_COLUMN, FieldKind
 from pedall.query.export import EXPORT_FORMATS
 from pedall.service.state import service_state
@@ -113,6 +113,7 @@ def pages_router() -> APIRouter:
             "notice": RESEARCH_NOTICE,
             "library": state.library,
             "timeout": state.settings.query_timeout,
+            "prefixes": sorted(PREFIXES),
         }
         return state.templates.TemplateResponse(request, "query.html", context)
 

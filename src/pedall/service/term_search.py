@@ -12,6 +12,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from pedall.service.term_names import MAPPING_PREDICATES, compact, local_name
+from pedall.service.term_relations import blank_descendants
 
 # Where a text of a term comes from, most telling first (the rank breaks ties).
 FIELDS: tuple[tuple[str, tuple[URIRef, ...]], ...] = (
@@ -78,6 +79,7 @@ class TermSearch:
     """The search index of the pedall terms of one graph."""
 
     def __init__(self, graph: Graph) -> None:
+        self.graph = graph
         self.labels: dict[URIRef, str] = {}
         entries: list[Entry] = []
         for subject in {node for node in graph.subjects() if local_name(node) is not None}:
@@ -114,13 +116,20 @@ class TermSearch:
 
     def resolve(self, name: str) -> URIRef | None:
         """The one term whose label, synonym or mapped ID is exactly ``name`` (the best
-        kind of text wins: a label over a synonym); None if none or several tie."""
+        kind of text wins: a label over a synonym; of tied terms, the one whose
+        definition names the others); None if none, or several still tie."""
         key = normalised(name)
         exact = [entry for entry in self.entries if entry.key == key]
         if not exact:
             return None
         best = FIELD_RANK[exact[0].field]
         terms = {entry.iri for entry in exact if FIELD_RANK[entry.field] == best}
+        if len(terms) > 1:
+            # a name shared by a gene and its rearrangement ("MLL"): the term whose
+            # definition names all the others is the one meant
+            terms = {
+                term for term in terms if terms - {term} <= set(blank_descendants(self.graph, term))
+            }
         return terms.pop() if len(terms) == 1 else None
 
     def search(self, text: str, limit: int = MAX_RESULTS) -> list[SearchHit]:
