@@ -79,7 +79,7 @@ def test_query_csv(run: Callable[..., Result]) -> None:
 
 def test_query_a_file_of_ones_own(run: Callable[..., Result], tmp_path: Path) -> None:
     path = tmp_path / "imatinib.rq"
-    path.write_text("ASK { ?lesion rdfs:label 'BCR-ABL1'@en }", encoding="utf-8")
+    path.write_text("ASK { ?lesion rdfs:label 'BCR::ABL1'@en }", encoding="utf-8")
     result = run("query", str(path))
     assert result.exit_code == 0, result.output
     assert "imatinib: yes" in result.stdout
