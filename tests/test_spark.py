@@ -80,3 +80,28 @@ def test_spark_classify_equals_the_cli_json(spark: Any, tmp_path: Path) -> None:
     assert bad["errors"] == [
         {key: error[key] for key in ("column", "value", "message")} for error in expected["errors"]
     ]
+
+
+def test_spark_validate_locates_the_cli_errors_on_their_rows(spark: Any, tmp_path: Path) -> None:
+    from pedall import spark as pedall_spark
+
+    table = tmp_path / "cohort.csv"
+    table.write_text(CSV, encoding="utf-8")
+    cli = CliRunner().invoke(main, ["validate", str(table), "--format", "json"])
+    expected = json.loads(cli.stdout)
+    df = spark.read.csv(str(table), header=True, inferSchema=True).repartition(2)
+    rows = {
+        row["patient_id"]: row.asDict(recursive=True) for row in pedall_spark.validate(df).collect()
+    }
+    assert sorted(rows) == ["P1", "P2", "P3", "P4", "P5"]
+    for severity in ("errors", "warnings"):
+        found = sorted(
+            (patient_id, issue["column"], issue["value"], issue["message"])
+            for patient_id, row in rows.items()
+            for issue in row[severity]
+        )
+        assert found == sorted(
+            (issue["patient_id"], issue["column"], issue["value"], issue["message"])
+            for issue in expected[severity]
+        ), severity
+    assert rows["P3"]["errors"] and not rows["P1"]["errors"]

@@ -1,20 +1,25 @@
-"""Classify patient tables on Spark: ``classify(df)`` returns one row per input row with the
-fixed results schema of ``--format parquet``, computed on the executors.
+"""Classify and check patient tables on Spark: ``classify(df)`` returns one row per input
+row with the fixed results schema of ``--format parquet``, ``validate(df)`` one row per
+input row with its errors and warnings, computed on the executors.
 
 Each Arrow batch Spark hands to ``mapInPandas`` is read by the Parquet reader (so typed
 and text columns are read as the CSV cells, with the same located errors) and classified
 by the compiled engine, which each Python worker builds once from the packaged data files
 (``pip install 'pedall[spark]'``). Nothing is collected to the driver. Duplicate patient
-ids are found within a batch only: Spark gives no row order across partitions.
+ids are found within a batch only: Spark gives no row order across partitions. Issues of
+the header (line 1, such as a missing ``lesions`` column) are about the table, not a row:
+they are given once on the driver as Python warnings, not repeated on every batch.
 """
 
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from pedall.api import classify_input
+from pedall.api import classify_input, validate_input
+from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 
 PARQUET = "application/vnd.apache.parquet"
 SOURCE = "spark"
+HEADER_LINE = 1
 _worker_knowledge: KnowledgeBase | None = None
 
 
@@ -49,7 +55,10 @@ def pass_through_columns(columns: list[str]) -> list[str]:
     sink = io.BytesIO()
     pq.write_table(pa.table({name: pa.array([], pa.string()) for name in columns}), sink)
     kb = worker_knowledge()
-    header = read_parquet(sink.getvalue(), toolkit(kb).model, SOURCE).columns
+    read = read_parquet(sink.getvalue(), toolkit(kb).model, SOURCE)
+    for issue in read.issues:
+        warnings.warn(f"{issue.column}: {issue.message}", UserWarning, stacklevel=3)
+    header = read.columns
     fields = toolkit(kb).model.field_by_column()
     return [c for c in header if c not in fields and c not in (ID_COLUMN, LESIONS_COLUMN)]
 
@@ -66,7 +75,8 @@ def _classify_frames(extras: list[str]) -> Any:
             sink = io.BytesIO()
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
             outcome = classify_input(kb, sink.getvalue(), PARQUET, source=SOURCE)
-            rows = list(result_rows(outcome.results, outcome.issues, extras))
+            issues = [issue for issue in outcome.issues if issue.line != HEADER_LINE]
+            rows = list(result_rows(outcome.results, issues, extras))
             yield pd.DataFrame(rows, columns=names)
 
     return classify_frames
@@ -78,6 +88,55 @@ def classify(df: DataFrame) -> DataFrame:
     with an error has a null ``risk_group``)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    extras = pass_through_columns(list(df.columns))
+    extras = pass_through_columns(list(df.columns))  # warns of header issues
     schema = from_arrow_schema(results_schema(extras))
     return df.mapInPandas(_classify_frames(extras), schema=schema)
+
+
+VALIDATION_COLUMNS = ("patient_id", "errors", "warnings")
+
+
+def validation_rows(issues: list[PatientIssue], lines: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per line read (``lines``: line to patient id) or with issues, in line order:
+    the patient id and the row's errors and warnings."""
+    rows: dict[int | None, dict[str, Any]] = {
+        line: {"patient_id": patient_id, "errors": [], "warnings": []}
+        for line, patient_id in lines.items()
+    }
+    for issue in issues:
+        row = rows.setdefault(
+            issue.line, {"patient_id": issue.patient_id, "errors": [], "warnings": []}
+        )
+        found = {"column": issue.column, "value": issue.value, "message": issue.message}
+        row["errors" if issue.is_error else "warnings"].append(found)
+    return [rows[line] for line in sorted(rows, key=lambda line: line or 0)]
+
+
+def _validate_frames(frames: Iterator[Any]) -> Iterator[Any]:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kb = worker_knowledge()
+    for frame in frames:
+        sink = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
+        outcome = validate_input(kb, sink.getvalue(), PARQUET, source=SOURCE)
+        lines = {r.line: r.patient_id for r in outcome.records if r.line is not None}
+        issues = [issue for issue in outcome.issues if issue.line != HEADER_LINE]
+        rows = validation_rows(issues, lines)
+        yield pd.DataFrame(rows, columns=list(VALIDATION_COLUMNS))
+
+
+def validate(df: DataFrame) -> DataFrame:
+    """One row per row of ``df``: its ``patient_id`` and the data-quality ``errors`` and
+    ``warnings`` (column, value, message) that ``pedall validate`` reports for it."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    issue = pa.struct([("column", pa.string()), ("value", pa.string()), ("message", pa.string())])
+    schema = pa.schema(
+        [("patient_id", pa.string()), ("errors", pa.list_(issue)), ("warnings", pa.list_(issue))]
+    )
+    pass_through_columns(list(df.columns))  # warns of header issues
+    return df.mapInPandas(_validate_frames, schema=from_arrow_schema(schema))
