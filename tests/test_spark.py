@@ -22,6 +22,8 @@ pytest.importorskip("pandas")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java 17", allow_module_level=True)
 
+pytestmark = pytest.mark.slow  # a Spark session takes 10-20 s to start
+
 CSV = (
     "patient_id,age_years,wbc_per_ul,immunophenotype,cns_status,lesions,trial_site\n"
     "P1,4,12000,B,CNS1,,north\n"
