@@ -28,6 +28,7 @@ typecheck: $(STAMP)
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund  # axe-core, test-only
 
 test: lint typecheck browser
 	$(VENV)/bin/pytest

@@ -223,3 +223,42 @@ def test_term_search_finds_a_synonym(page: Page) -> None:
     page.goto("/id/MLL")
     assert page.url.endswith("/id/KMT2A-rearrangement")
     assert page.locator("h1").inner_text().strip() != ""
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = (
+    "/",
+    "/calculator",
+    "/terms",
+    "/id/BCR-ABL1",
+    "/id/gene-BCR",
+    "/id/imatinib",
+    "/search?q=MLL",
+    "/id/NoSuchLesion",
+    "/query",
+    "/docs",
+)
+
+
+@pytest.mark.parametrize("path", AXE_PAGES)
+def test_pages_have_no_serious_accessibility_violation(page: Page, path: str) -> None:
+    """axe-core (from npm, package.json; `make browser` installs it) is evaluated in the
+    page by the test itself: the service never serves it."""
+    assert AXE.exists(), "axe-core is missing: run `make browser`"
+    page.goto(path)
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        "async () => (await axe.run(document)).violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
+    )
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+def test_skip_link_and_notice_landmark(page: Page) -> None:
+    page.goto("/terms")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.locator("aside[aria-label='Research notice'] #research-notice").count() == 1
