@@ -29,7 +29,6 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
@@ -51,6 +50,7 @@ from pedall.patients.graph import PatientGraphWriter
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
 from pedall.shacl.compiler import ShapeCompiler
+from pedall.shacl.pyshacl_runner import run_pyshacl
 
 COMPLETION_CAP = 20_000
 BATCH_COMPLETIONS = 1_000
@@ -209,15 +209,7 @@ class ReferenceEngine:
         nodes = [URIRef(f"{COMPLETION_NODE}{n}") for n in range(len(chunk))]
         for node, completion in zip(nodes, chunk, strict=True):
             writer.add(data, node, completion.values, records[completion.record].lesions)
-        validate(
-            data,
-            shacl_graph=self.shapes,
-            ont_graph=self.ontology,
-            inference="owlrl",
-            advanced=True,
-            inplace=True,
-            allow_warnings=True,
-        )
+        run_pyshacl(data, self.shapes, self.ontology, rules=True)
         return [{str(c) for c in data.objects(node, PEDALL.meetsCriterion)} for node in nodes]
 
     def _outcome(self, record: PatientRecord, met: list[CompletionResult]) -> Outcome:

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pyshacl import validate
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
@@ -39,6 +38,7 @@ from pedall.patients.model import (
 )
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
 from pedall.shacl.compiler import REPORTED_PATH
+from pedall.shacl.pyshacl_runner import run_pyshacl
 from pedall.shacl.values import PathValues, Value
 from pedall.validate.checks import QualityCheck, compile_checks, severity_of
 
@@ -229,16 +229,7 @@ class DataQualityChecker:
             taken.add(node)
             writer.add(data, node, record.values, record.lesions, record.patient_id)
             nodes.append(node)
-        _, report, _ = validate(
-            data,
-            shacl_graph=self.shapes,
-            ont_graph=self.ontology,
-            inference="owlrl",
-            inplace=True,
-            allow_warnings=True,
-        )
-        assert isinstance(report, Graph)
-        return nodes, report
+        return nodes, run_pyshacl(data, self.shapes, self.ontology, rules=False)
 
     # -- issues -----------------------------------------------------------------------
 
