@@ -195,7 +195,7 @@ def test_broken_phenopacket_is_located_and_the_others_classified(
     outcome = classify_input(knowledge_base, json.dumps(packets).encode(), "application/json")
     assert [r.patient_id for r in outcome.results] == ["P1", "P3"]
     [issue] = outcome.issues
-    assert (issue.column, issue.patient_id) == (path, "P2")
+    assert (issue.column, issue.patient_id, issue.line) == (path, "P2", None)
     assert says in issue.message
 
 
@@ -261,3 +261,12 @@ def test_validate_and_the_http_endpoints_take_phenopackets(knowledge_base: Knowl
             assert [r["patient_id"] for r in answer.json()["results"]] == ["P1"]
         checked = client.post("/validate", content=body, headers={"Content-Type": PHENOPACKET})
         assert checked.status_code == 422
+
+
+def test_duplicate_subject_id_is_located(knowledge_base: KnowledgeBase) -> None:
+    body = json.dumps(as_json(phenopacket("P1"), phenopacket("P1"))).encode()
+    outcome = classify_input(knowledge_base, body, "application/json")
+    assert [r.patient_id for r in outcome.results] == ["P1"]
+    [issue] = outcome.issues
+    assert issue.column == "phenopackets[1].subject.id"
+    assert "duplicate" in issue.message

@@ -151,7 +151,8 @@ class _Cells:
     def locate(self, issue: PatientIssue) -> PatientIssue:
         """A row reader's issue, with the JSON path in place of the CSV column."""
         if issue.column == LESIONS_COLUMN and issue.value in self.lesion_paths:
-            return replace(issue, column=f"{self.prefix}.{self.lesion_paths[issue.value]}")
+            path = f"{self.prefix}.{self.lesion_paths[issue.value]}"
+            return replace(issue, column=path, line=self.line)
         if issue.column in self.paths:
             return replace(issue, column=self.paths[issue.column], line=self.line)
         if issue.column == ID_COLUMN:
