@@ -123,6 +123,12 @@ def test_search_page_for_a_browser(client: TestClient) -> None:
     assert 'id="search-count"' in response.text
 
 
+def test_search_answers_json_to_a_client_that_accepts_anything(client: TestClient) -> None:
+    response = client.get("/search", params={"q": "MLL"}, headers={"Accept": "*/*"})
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["results"][0]["href"] == "/id/KMT2A-rearrangement"
+
+
 def test_search_with_nothing_close_says_none(client: TestClient) -> None:
     body = client.get("/search", params={"q": "zzzzqqqq", "format": "json"}).json()
     assert body == {"query": "zzzzqqqq", "results": []}

@@ -137,7 +137,8 @@ def linked_data_router() -> APIRouter:
     return router
 
 
-SEARCH_TYPES = {HTML: HTML, "application/xhtml+xml": HTML, "application/json": "application/json"}
+# JSON first: a client that accepts anything (curl's */*) gets JSON, a browser its page.
+SEARCH_TYPES = {"application/json": "application/json", HTML: HTML, "application/xhtml+xml": HTML}
 
 
 def unknown_term_page(request: Request, error: UnknownTermError) -> Response | None:
