@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from pedall.cli.main import main
-from pedall.knowledge.checks import canonical_failures, header_failures, header_lines
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
+from pedall.query.checks import canonical_failures, header_failures, header_lines
 
 
 def run_check(*args: str) -> Result:

@@ -128,7 +128,7 @@ def test_write_atomically_leaves_no_partial_file_on_error(
 
     path = tmp_path / "graph.nt"
     path.write_bytes(b"previous export")
-    monkeypatch.setattr("pedall.writers.files.os.replace", failing_replace)
+    monkeypatch.setattr("pedall.atomic_files.os.replace", failing_replace)
     with pytest.raises(OSError, match="rename failed"):
         write_atomically(b"new export", path)
     assert [entry.name for entry in tmp_path.iterdir()] == ["graph.nt"]

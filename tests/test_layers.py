@@ -14,7 +14,7 @@ MAX_LINES = 400
 # everything under it) may import themselves but not each other. "pedall" alone is the
 # package's __init__.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("pedall", "pedall.errors", "pedall.namespaces"),
+    ("pedall", "pedall.errors", "pedall.namespaces", "pedall.atomic_files"),
     ("pedall.knowledge",),
     ("pedall.query",),  # the SPARQL library and export read the knowledge graph only
     ("pedall.shacl",),

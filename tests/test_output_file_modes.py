@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pedall.atomic_files import open_atomically, write_atomically
 from pedall.cli.main import main
 from pedall.cohort.output_files import open_output
 from pedall.query.export import write_atomically as write_export
-from pedall.writers.files import open_atomically, write_atomically
 
 VALID_CSV = "patient_id,age_years,immunophenotype,lesions\nA1,16,B,\nA2,5,T,\n"
 

@@ -16,7 +16,7 @@ def check(data_root: Path | None) -> None:
     """Check the data files: canonical form, conformance to shapes/knowledge-graph.ttl,
     every queries/qc/*-violation.rq and the query headers. Prints each failure and exits 1
     if there is any, 0 when all pass."""
-    from pedall.knowledge.checks import run_checks
+    from pedall.query.checks import run_checks
 
     failures = run_checks(data_files(data_root))
     for failure in failures:

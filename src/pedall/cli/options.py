@@ -68,7 +68,7 @@ def emit(content: str, output: Path | None) -> None:
     if output is None:
         click.echo(content, nl=False)
     else:
-        from pedall.writers.files import write_atomically
+        from pedall.atomic_files import write_atomically
 
         write_atomically(content.encode("utf-8"), output, private=True)
 

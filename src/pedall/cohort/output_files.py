@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pedall.writers.files import open_atomically
+from pedall.atomic_files import open_atomically
 
 
 @contextmanager

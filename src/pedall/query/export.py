@@ -20,10 +20,10 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
+from pedall import atomic_files as files
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL, PREFIXES
 from pedall.query.sparql import oxigraph_triples
-from pedall.writers import files
 
 # A JSON-LD 1.1 processor uses a term as a prefix only when its IRI ends in one of these.
 _GEN_DELIMS = frozenset(":/?#[]@")
@@ -154,7 +154,7 @@ def _compact_iri(iri: str, context: dict[str, str]) -> str:
 
 
 def write_atomically(content: bytes, path: Path) -> None:
-    """Write a knowledge export to ``path`` whole (``pedall.writers.files``): a new file
+    """Write a knowledge export to ``path`` whole (``pedall.atomic_files``): a new file
     gets mode 0666 less the umask, a replaced file keeps its mode."""
     files.write_atomically(content, path, private=False)
 
