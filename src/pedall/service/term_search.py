@@ -99,7 +99,9 @@ class TermSearch:
                         )
             label = graph.value(subject, RDFS.label)
             self.labels[subject] = str(label) if label is not None else compact(subject)
-        self.entries = sorted(entries, key=lambda entry: (FIELD_RANK[entry.field], entry.key))
+        self.entries = sorted(
+            entries, key=lambda entry: (FIELD_RANK[entry.field], entry.key, entry.iri)
+        )
         self.keys = sorted({entry.key for entry in self.entries})
 
     def hit(self, entry: Entry, match: int) -> SearchHit:
@@ -156,7 +158,11 @@ class TermSearch:
                 best[entry.iri] = (*rank, entry)
         if not best:
             return self.suggest(text, limit)
-        ordered = sorted(best.values(), key=lambda item: (item[0], item[1], item[2].key))
+        meant = self.resolve(text)  # of exact ties, the term /id/{text} redirects to first
+        ordered = sorted(
+            best.values(),
+            key=lambda item: (item[0], item[1], item[2].iri != meant, item[2].key, item[2].iri),
+        )
         return [self.hit(entry, match) for match, _, entry in ordered[:limit]]
 
     def suggest(self, text: str, limit: int = 8) -> list[SearchHit]:

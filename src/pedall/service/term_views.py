@@ -142,6 +142,13 @@ class TermViews:
             return Link(label or compact(node), f"/id/{name}", str(node))
         return Link(label or compact(node), str(node), str(node))
 
+    def predicate_link(self, predicate: Node) -> Link:
+        """A predicate as a row heading; the anonymous superclasses read as what every
+        member of the class has ("every member: involves gene BCR")."""
+        if predicate == RDFS.subClassOf:
+            return Link("every member", str(predicate), compact(predicate))
+        return self.link(predicate)
+
     def kind_label(self, iri: URIRef) -> str:
         """The heading of the domain kind of ``iri`` (its root class's label)."""
         kind = domain_kind(self.asserted, iri)
@@ -226,7 +233,7 @@ class TermViews:
         page.sources = [self.link(value) for value in ordered(graph.objects(iri, DCTERMS.source))]
         page.sections = [str(value) for value in ordered(graph.objects(iri, PEDALL.section))]
         page.properties = [
-            (self.link(predicate), [self.link(value) for value in ordered(values)])
+            (self.predicate_link(predicate), [self.link(value) for value in ordered(values)])
             for predicate, values in self._grouped(iri)
         ]
         page.evidence = [self._evidence(subject) for subject in ordered(self._about(iri))]
