@@ -51,10 +51,10 @@ def test_the_text_report_names_row_patient_field_value_and_reason(invoke: Invoke
 def test_the_json_report(invoke: Invoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text(
-        "patient_id,sex,age_years,wbc_per_ul,testicular_involvement\n"
-        "A,F,5,-3,true\n"
-        "B,M,4,1000,\n"
-        "C,M,40,1000,\n"
+        "patient_id,sex,age_years,wbc_per_ul,testicular_involvement,lesions\n"
+        "A,F,5,-3,true,\n"
+        "B,M,4,1000,,\n"
+        "C,M,40,1000,,\n"
     )
     result = invoke("validate", str(patients), "--format", "json")
     assert result.exit_code == 1

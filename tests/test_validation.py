@@ -46,7 +46,16 @@ def table(*rows: dict[str, str]) -> bytes:
 RULES = [
     ("AgeNonNegative", {"age_years": "0"}, {"age_years": "-1"}, "age_years", "-1", "error"),
     ("AgePlausible", {"age_years": "29.9"}, {"age_years": "30"}, "age_years", "30", "error"),
-    ("WbcNonNegative", {"wbc_per_ul": "0"}, {"wbc_per_ul": "-5"}, "wbc_per_ul", "-5", "error"),
+    ("WbcNonNegative", {"wbc_per_ul": "200"}, {"wbc_per_ul": "-5"}, "wbc_per_ul", "-5", "error"),
+    # 0 to under 200/uL: almost surely a count in 10^9/L (a warning, not the error above).
+    (
+        "WbcLikelyOtherUnit",
+        {"wbc_per_ul": "200"},
+        {"wbc_per_ul": "0"},
+        "wbc_per_ul",
+        "0",
+        "warning",
+    ),
     (
         "WbcPlausible",
         {"wbc_per_ul": "2000000"},

@@ -51,6 +51,10 @@ class PatientField:
     property: str
     kind: FieldKind
     codes: Mapping[str, str]  # upper-cased code -> IRI of the coded value (CODED only)
+    # A field in another unit: the property pedall reads the quantity from, and what one
+    # unit of this field is there (pedall:convertsTo, pedall:conversionFactor).
+    converts_to: str | None = None
+    factor: float = 1.0
 
     def expected(self) -> str:
         """What a cell of this column must hold, for error messages."""
@@ -150,7 +154,18 @@ def _read_fields(graph: Graph) -> tuple[PatientField, ...]:
             kind = FieldKind.NUMBER
         else:
             kind = FieldKind.IDENTIFIER
-        fields.append(PatientField(name, str(prop), kind, dict(sorted(codes.items()))))
+        target = graph.value(prop, PEDALL.convertsTo)
+        factor = graph.value(prop, PEDALL.conversionFactor)
+        fields.append(
+            PatientField(
+                name,
+                str(prop),
+                kind,
+                dict(sorted(codes.items())),
+                str(target) if target is not None else None,
+                float(factor.toPython()) if isinstance(factor, Literal) else 1.0,
+            )
+        )
     return tuple(sorted(fields, key=lambda f: _column_order(graph, f)))
 
 

@@ -248,12 +248,45 @@ def _read_row(
             values[spec.property] = parse_cell(spec, text)
         except ValueError as error:
             issue(column, text, f"expected {error}", patient_id or None)
+    for message, column, value in convert_units(values, fields):
+        issue(column, cells.get(column, value), message, patient_id or None)
     if not patient_id:
         return None, None
     record = PatientRecord(
         patient_id, values, tuple(lesions), line, source, extra, lesions_known=lesions_known
     )
     return record, patient_id
+
+
+def convert_units(
+    values: dict[str, CellValue], fields: Mapping[str, PatientField]
+) -> list[tuple[str, str, str]]:
+    """Move each value given in another unit to the field pedall reads (by the factor the
+    ontology gives); (message, column, value) for each that disagrees with a value given
+    there too."""
+    by_property = {f.property: f for f in fields.values()}
+    problems = []
+    for spec in fields.values():
+        if spec.converts_to is None or spec.property not in values:
+            continue
+        given = values.pop(spec.property)
+        assert isinstance(given, (int, float))
+        converted = given * spec.factor
+        target = by_property.get(spec.converts_to)
+        column = target.column if target is not None else spec.converts_to
+        present = values.get(spec.converts_to)
+        if present is None:
+            values[spec.converts_to] = converted
+        elif not (isinstance(present, (int, float)) and math.isclose(present, converted)):
+            problems.append(
+                (
+                    f"{spec.column} = {given:g} is {converted:g} in {column}, which gives "
+                    f"{present}; give one of {column} and {spec.column}, or make them agree",
+                    spec.column,
+                    f"{given:g}",
+                )
+            )
+    return problems
 
 
 def split_lesions(text: str) -> list[str]:
