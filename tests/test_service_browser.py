@@ -240,12 +240,17 @@ AXE_PAGES = (
 )
 
 
+@pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("path", AXE_PAGES)
-def test_pages_have_no_serious_accessibility_violation(page: Page, path: str) -> None:
+def test_pages_have_no_serious_accessibility_violation(page: Page, path: str, width: int) -> None:
     """axe-core (from npm, package.json; `make browser` installs it) is evaluated in the
-    page by the test itself: the service never serves it."""
+    page by the test itself: the service never serves it. At desktop and phone width,
+    and the page never scrolls sideways."""
     assert AXE.exists(), "axe-core is missing: run `make browser`"
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(path)
+    if path != "/calculator":  # the calculator's width is checked by its own tests
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
     page.evaluate(AXE.read_text(encoding="utf-8"))
     violations = page.evaluate(
         "async () => (await axe.run(document)).violations.map("
