@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
@@ -54,8 +54,8 @@ def test_a_synonym_redirects_to_its_term(
     assert response.status_code == 303
     target = response.headers["location"].removeprefix("/id/")
     assert target in term_with_text(graph, synonym)
-    # the target is the lesion of that gene, not the gene itself
-    assert (PEDALL[target], None, None) in graph
+    # the target is the lesion (a class) of that gene, not the gene itself
+    assert (PEDALL[target], RDF.type, OWL.Class) in graph
     page = client.get(response.headers["location"], headers=BROWSER)
     assert page.status_code == 200
     assert f"/id/gene-{lesion_gene}" in page.text

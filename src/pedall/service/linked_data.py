@@ -1,5 +1,6 @@
 """Linked data: every term of the pedall namespace dereferences at ``/id/{local-name}``
-(a page for a person, RDF for a machine), and the whole graph downloads in each format.
+(a page for a person, RDF for a machine; a synonym redirects to its term), ``/search``
+finds terms, and the whole graph downloads in each format.
 """
 
 from __future__ import annotations
