@@ -143,7 +143,7 @@ def cohort(tools: Toolkit) -> list[PatientRecord]:
         *({**r, "patient_id": f"M{i:04d}"} for i, r in enumerate(missing_rows(tools))),
     ]
     read = read_csv(_csv(rows), tools.model, "differential.csv")
-    assert read.issues == []
+    assert [i for i in read.issues if i.is_error] == []  # bare gene symbols are warnings
     return read.records
 
 
