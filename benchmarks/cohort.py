@@ -65,7 +65,7 @@ class CohortProfile:
     mrd_not_measured: float = 0.08  # MRD is often not measured (yet)
 
 
-KMT2A_PARTNERS = ("t(4;11)", "MLL-AF4", "MLL-AF9", "KMT2A-MLLT1", "MLL-AF10", "MLL")
+KMT2A_PARTNERS = ("t(4;11)", "MLL-AF4", "MLL-AF9", "KMT2A-MLLT1", "MLL-AF10", "MLL-r")
 PH_LIKE_SUBTYPES = ("Ph-like", "ABL1-r", "PDGFRB rearrangement", "JAK2-r", "CRLF2-r", "EPOR-r")
 
 
@@ -85,7 +85,7 @@ def _lesions(rng: random.Random, profile: CohortProfile, t_cell: bool, infant: b
     found: list[str] = []
     if t_cell:
         if rng.random() < profile.notch1_in_t:
-            found.append("NOTCH1")
+            found.append("NOTCH1 mutation")
         if rng.random() < 0.04:
             found.append("FLT3 mutation")
         return found
