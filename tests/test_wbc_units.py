@@ -69,3 +69,22 @@ def test_a_wbc_per_ul_far_too_low_warns_of_the_unit(
 def test_a_low_but_plausible_wbc_gives_no_warning(knowledge_base: KnowledgeBase) -> None:
     outcome = validate_input(knowledge_base, table(wbc_per_ul="1500").encode(), "text/csv")
     assert outcome.issues == []
+
+
+def test_a_patient_graph_gives_wbc_in_10e9_per_liter_too(knowledge_base: KnowledgeBase) -> None:
+    turtle = b"""
+    @prefix pedall: <https://w3id.org/pedall/> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    <https://example.org/p/1> a pedall:Patient ; pedall:patientId "R1" ;
+        pedall:wbc10e9PerLiter "60"^^xsd:decimal .
+    <https://example.org/p/2> a pedall:Patient ; pedall:patientId "R2" ;
+        pedall:wbc10e9PerLiter "60"^^xsd:decimal ; pedall:wbcPerMicroliter "6000"^^xsd:decimal .
+    """
+    outcome = classify_input(knowledge_base, turtle, "text/turtle")
+    (result,) = outcome.results
+    assert result.patient_id == "R1"
+    (issue,) = [i for i in outcome.issues if i.is_error]
+    assert (issue.patient_id, issue.column) == ("R2", "wbc_10e9_per_l")
+    assert "wbc_per_ul" in issue.message
+    records = validate_input(knowledge_base, turtle, "text/turtle").records
+    assert records[0].values[str(PEDALL.wbcPerMicroliter)] == 60_000.0

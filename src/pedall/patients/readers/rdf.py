@@ -38,7 +38,12 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
-from pedall.patients.readers.csv_table import CellValue, PatientRecord, ReadResult
+from pedall.patients.readers.csv_table import (
+    CellValue,
+    PatientRecord,
+    ReadResult,
+    convert_units,
+)
 
 RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "json-ld": ox.RdfFormat.JSON_LD}
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -273,6 +278,9 @@ def _read_patient(
                 + (f"; did you mean {hint}?" if hint else ""),
                 "warning",
             )
+    by_column = {spec.column: spec for spec in fields.fields.values()}
+    for message, column, shown in convert_units(values, by_column):
+        issue(column, shown, message)
     lesions: list[str] = []
     for value in properties.get(HAS_LESION, []):
         for lesion in _lesion_classes(value, outgoing, model, issue):
