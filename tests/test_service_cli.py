@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from pedall.cli.main import main
+from pedall.service.settings import ServiceSettings
 
 
 def test_serve_help_names_its_options() -> None:
@@ -19,3 +21,26 @@ def test_serve_refuses_a_zero_time_limit() -> None:
     result = CliRunner().invoke(main, ["serve", "--query-timeout", "0"])
     assert result.exit_code == 2
     assert "--query-timeout" in result.output
+
+
+def test_allowed_hosts_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--allowed-host (repeatable) becomes ServiceSettings.allowed_hosts; uvicorn is not run."""
+    import logging
+
+    import uvicorn
+
+    from pedall.service.access_log import ACCESS_LOGGER
+
+    access = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(access, "handlers", [logging.NullHandler()])  # leave logging alone
+    seen: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.append(options))
+    monkeypatch.setattr(
+        "pedall.service.app.create_app", lambda settings: seen.append(settings) or object()
+    )
+    result = CliRunner().invoke(
+        main, ["serve", "--allowed-host", "pedall.example.org", "--allowed-host", "kg.local"]
+    )
+    assert result.exit_code == 0, result.output
+    settings = next(item for item in seen if isinstance(item, ServiceSettings))
+    assert settings.allowed_hosts == ("pedall.example.org", "kg.local")

@@ -44,6 +44,14 @@ ENV_NO_CACHE = "PEDALL_NO_CACHE"  # pedall.knowledge.cache.ENV_NO_CACHE, without
     type=click.IntRange(min=1),
     help="Largest request body accepted (HTTP 413 above).",
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A Host name the service answers besides loopback and --host (repeat it; '*' "
+    "allows any, which turns DNS-rebinding protection off).",
+)
 def serve(
     data_root: Path | None,
     host: str,
@@ -52,6 +60,7 @@ def serve(
     workers: int,
     query_memory_mb: int,
     max_body_bytes: int,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the HTTP service: SPARQL endpoint, linked data, /classify, /validate and pages.
 
@@ -77,6 +86,7 @@ def serve(
         workers=workers,
         query_memory_bytes=query_memory_mb * 1024**2,
         data_root=data_root,
+        allowed_hosts=allowed_hosts,
     )
     access = logging.getLogger(ACCESS_LOGGER)
     if not access.handlers:
