@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pedall.classify.result import Classification
-from pedall.errors import PatientIssue, errors_in, warnings_in
+from pedall.errors import IssueList, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.readers.csv_table import PatientRecord, ReadResult
 from pedall.patients.readers.registry import reader_for_media_type
@@ -23,19 +23,11 @@ ENGINES = ("fast", "reference")
 
 
 @dataclass
-class ClassifyOutcome:
+class ClassifyOutcome(IssueList):
     """Classified patients and located issues; ``as_json`` is the public JSON contract."""
 
     results: list[Classification] = field(default_factory=list)
     issues: list[PatientIssue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[PatientIssue]:
-        return errors_in(self.issues)
-
-    @property
-    def warnings(self) -> list[PatientIssue]:
-        return warnings_in(self.issues)
 
     @property
     def has_errors(self) -> bool:
@@ -44,8 +36,7 @@ class ClassifyOutcome:
     def as_json(self) -> dict[str, object]:
         return {
             "results": [r.as_dict() for r in self.results],
-            "errors": [i.as_dict() for i in self.errors],
-            "warnings": [i.as_dict() for i in self.warnings],
+            **self.issues_json(),
         }
 
 

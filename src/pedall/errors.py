@@ -142,3 +142,24 @@ def errors_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
 def warnings_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
     """The issues that are warnings, in order."""
     return [issue for issue in issues if not issue.is_error]
+
+
+class IssueList:
+    """What an outcome holding ``issues`` says of them: its errors, its warnings, and both
+    as the JSON contract writes them (shared by the classify and validate outcomes)."""
+
+    issues: list[PatientIssue]
+
+    @property
+    def errors(self) -> list[PatientIssue]:
+        return errors_in(self.issues)
+
+    @property
+    def warnings(self) -> list[PatientIssue]:
+        return warnings_in(self.issues)
+
+    def issues_json(self) -> dict[str, object]:
+        return {
+            "errors": [i.as_dict() for i in self.errors],
+            "warnings": [i.as_dict() for i in self.warnings],
+        }

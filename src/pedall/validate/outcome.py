@@ -9,13 +9,13 @@ from functools import cached_property
 from rdflib import Graph
 
 from pedall import RESEARCH_NOTICE
-from pedall.errors import PatientIssue, errors_in, warnings_in
+from pedall.errors import IssueList, PatientIssue
 from pedall.patients.readers.csv_table import PatientRecord
 from pedall.validate.checker import DataQualityChecker
 
 
 @dataclass(eq=False)
-class ValidationOutcome:
+class ValidationOutcome(IssueList):
     """The result of validating patient input: the issues (reader and shapes), whether it
     conforms (no errors; warnings allowed), and the SHACL report graph on demand."""
 
@@ -25,22 +25,13 @@ class ValidationOutcome:
     reference_report: Graph | None = None  # pyshacl's report when it already ran
 
     @property
-    def errors(self) -> list[PatientIssue]:
-        return errors_in(self.issues)
-
-    @property
-    def warnings(self) -> list[PatientIssue]:
-        return warnings_in(self.issues)
-
-    @property
     def conforms(self) -> bool:
         return not self.errors
 
     def as_json(self) -> dict[str, object]:
         return {
             "conforms": self.conforms,
-            "errors": [i.as_dict() for i in self.errors],
-            "warnings": [i.as_dict() for i in self.warnings],
+            **self.issues_json(),
         }
 
     @cached_property
