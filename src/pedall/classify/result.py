@@ -53,6 +53,28 @@ class CriterionHit:
 
 
 @dataclass(frozen=True)
+class DecidingOutcome:
+    """One range (or set of codes) of a missing column and the groups still possible there."""
+
+    when: str  # in words, e.g. "above 0.01 %"
+    bounds: Mapping[str, float | bool] | None  # min/max with min_inclusive/max_inclusive
+    codes: tuple[str, ...] | None  # for a coded column or a pending lesion
+    possible_groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Deciding:
+    """A missing column whose answer would narrow the possible groups, with its outcomes."""
+
+    column: str
+    outcomes: tuple[DecidingOutcome, ...]
+
+    def settles(self) -> bool:
+        """Whether every answer of this column leaves exactly one group."""
+        return all(len(o.possible_groups) == 1 for o in self.outcomes)
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The classification of a patient's data, independent of who the patient is (so
     patients with the same data share one)."""
@@ -61,6 +83,7 @@ class Outcome:
     missing: tuple[str, ...]
     criteria: tuple[CriterionHit, ...]
     nci_rome: str | None
+    deciding: tuple[Deciding, ...] = ()  # ordered: the column that narrows most first
 
     @property
     def risk_group(self) -> str:
