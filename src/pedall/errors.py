@@ -12,6 +12,7 @@
      +-- QueryWorkerError (RuntimeError)     a query worker process died or did not start
      +-- RequestTooLargeError (ValueError)   a request body over the service's limit
      +-- PatientDataError (ValueError)       one located problem in patient input
+     +-- KaryotypeError (ValueError)         an ISCN karyotype pedall cannot read, with its position
      +-- InputFormatError (ValueError)       a whole input file cannot be read
      |    +-- UnsupportedMediaTypeError      input of a media type pedall does not read
      +-- UnknownTermError (LookupError)      no such term (or download) in the graph
@@ -132,6 +133,17 @@ class PatientDataError(PedallError, ValueError):
         where = f"line {first.line}, column {first.column!r}: " if first else ""
         more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
         super().__init__(f"{where}{first.message if first else 'invalid patient data'}{more}")
+
+
+class KaryotypeError(PedallError, ValueError):
+    """An ISCN karyotype that does not read: the 1-based character ``position``, what was
+    ``expected`` there (in a cytogeneticist's words) and what was ``found``."""
+
+    def __init__(self, position: int, expected: str, found: str) -> None:
+        self.position = position
+        self.expected = expected
+        self.found = found
+        super().__init__(f"at position {position}: expected {expected}, but found {found}")
 
 
 def errors_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
