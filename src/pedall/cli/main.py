@@ -12,6 +12,7 @@ import click
 
 from pedall import __version__
 from pedall.cli.check_command import check
+from pedall.cli.docs_command import docs
 from pedall.cli.knowledge_commands import canonicalize, export, info, query
 from pedall.cli.options import GlobalOptions
 from pedall.cli.patient_commands import classify, validate
@@ -38,3 +39,4 @@ def main(context: click.Context, no_cache: bool) -> None:
 for command in (canonicalize, query, export, info, classify, validate, serve, publish):
     main.add_command(command)
 main.add_command(check)
+main.add_command(docs)

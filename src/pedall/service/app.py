@@ -48,6 +48,7 @@ from pedall.service.access_log import AccessLogMiddleware
 from pedall.service.cors import ReadOnlyCorsMiddleware
 from pedall.service.graph_downloads import GraphDownloads
 from pedall.service.linked_data import linked_data_router, unknown_term_page
+from pedall.service.ontology_docs import ontology_docs_router
 from pedall.service.pages import pages_router
 from pedall.service.patient_api import patient_router
 from pedall.service.query_workers import QueryWorkerPool
@@ -195,6 +196,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, parameter_error)
     app.include_router(sparql_router())
     app.include_router(linked_data_router())
+    app.include_router(ontology_docs_router())
     app.include_router(patient_router())
     app.include_router(pages_router())
     app.mount(
