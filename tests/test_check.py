@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from pedall.cli.main import main
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
-from pedall.query.checks import canonical_failures, header_failures, header_lines
+from pedall.query.checks import canonical_failures, header_failures
 
 
 def run_check(*args: str) -> Result:
@@ -77,8 +77,6 @@ def test_a_header_that_is_not_yaml_is_named(data_copy: Path) -> None:
 
 def test_shipped_query_headers_are_yaml_mappings() -> None:
     assert header_failures(DataFiles.default()) == []
-    lines = header_lines("#+ summary: A\n#+ tags:\n#+   - x\n\nSELECT * WHERE {}\n#+ late: no\n")
-    assert lines == ["summary: A", "tags:", "  - x"]
 
 
 def test_a_file_out_of_canonical_form_is_named(data_copy: Path) -> None:

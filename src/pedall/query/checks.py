@@ -2,9 +2,10 @@
 
 Four checks, each giving located failures: every Turtle file is in canonical form; the
 knowledge graph conforms to ``shapes/knowledge-graph.ttl``; every quality-check query
-``queries/qc/*-violation.rq`` returns no row; and every query header is valid YAML that
-pedall's header parser accepts (so grlc keeps the metadata). Nothing here knows a
-medical fact: the rules live in the shapes and the queries.
+``queries/qc/*-violation.rq`` returns no row; and every query header passes pedall's
+header parser and reads the same as YAML the way grlc reads it (``grlc_headers``), so
+grlc keeps the metadata. Nothing here knows a medical fact: the rules live in the shapes
+and the queries.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pedall.errors import DataFileError
 from pedall.knowledge.base import parse_turtle_files
 from pedall.knowledge.canonical import canonical_turtle, turtle_files
 from pedall.knowledge.data_files import DataFiles
-from pedall.query.library import HEADER_MARK, load_query
+from pedall.query.grlc_headers import grlc_problems
+from pedall.query.library import load_query
 
 KNOWLEDGE_SHAPES = "knowledge-graph.ttl"
 VIOLATION_SUFFIX = "-violation.rq"
@@ -96,37 +98,17 @@ def qc_failures(graph: Graph, files: DataFiles) -> list[CheckFailure]:
     return failures
 
 
-def header_lines(text: str) -> list[str]:
-    """The ``#+`` lines that open a query, without their mark (the YAML text of the header)."""
-    lines = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(HEADER_MARK):
-            lines.append(stripped[len(HEADER_MARK) :].removeprefix(" "))
-        elif stripped and not stripped.startswith("#"):
-            break
-    return lines
-
-
 def header_failures(files: DataFiles) -> list[CheckFailure]:
-    """Each query file whose ``#+`` header pedall or a YAML parser (grlc's) rejects."""
-    import yaml
-
+    """Each query file whose ``#+`` header pedall's parser rejects, or that grlc would read
+    otherwise (not as YAML, a decorator of the wrong type, other values)."""
     failures = []
     for path in files.query_files() + files.qc_query_files():
         try:
-            load_query(path)
+            query = load_query(path)
         except DataFileError as error:
             failures.append(CheckFailure("header", str(path), str(error)))
             continue
-        try:
-            fields = yaml.safe_load("\n".join(header_lines(path.read_text(encoding="utf-8"))))
-        except yaml.YAMLError as error:
-            problem = " ".join(str(error).split())
-            failures.append(CheckFailure("header", str(path), f"not valid YAML: {problem}"))
-            continue
-        if not isinstance(fields, dict):
-            failures.append(CheckFailure("header", str(path), "the header is not a YAML mapping"))
+        failures += [CheckFailure("header", str(path), problem) for problem in grlc_problems(query)]
     return failures
 
 
