@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph
 import pytest
@@ -13,6 +14,21 @@ from rdflib import Graph
 from pedall.knowledge.base import KnowledgeBase
 from pedall.query.sparql import build_store, oxigraph_triples
 from service_server import RunningService, running_service
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+# Debian's Chromium (`make browser` installs it); Playwright drives it and never downloads one.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +115,36 @@ def pedall_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     arguments = ("--query-timeout", "2", "--workers", "2", "--max-body-bytes", "1000000")
     with running_service(log_path, *arguments) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the browser tests of one module (Playwright's sync API keeps
+    its own event loop, so it is not shared across modules)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make browser`"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, pedall_service: RunningService) -> Iterator[Page]:
+    """A fresh page on the running service; the test fails when the page requested
+    anything from outside the service."""
+    context = browser.new_context(base_url=pedall_service.base_url)
+    opened = context.new_page()
+    outside: list[str] = []
+    opened.on(
+        "request",
+        lambda request: (
+            None if request.url.startswith(pedall_service.base_url) else outside.append(request.url)
+        ),
+    )
+    yield opened
+    context.close()
+    assert outside == [], "the pages load nothing from outside the service"

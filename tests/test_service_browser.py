@@ -1,5 +1,7 @@
-"""The pages in headless Chromium (Debian's ``chromium``, driven by Playwright): a person
-fills the risk calculator and reads the result and the chart; runs a library query.
+"""The pages in headless Chromium (Debian's ``chromium``, driven by Playwright; the
+``browser`` and ``page`` fixtures are in conftest.py): a person runs a library query, edits
+one, searches a term; axe-core checks every page. The calculator's own tests are in
+test_calculator_browser.py.
 
 ``make browser`` installs Chromium when it is missing; Playwright never downloads one.
 """
@@ -7,136 +9,14 @@ fills the risk calculator and reads the result and the chart; runs a library que
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from pedall import RESEARCH_NOTICE
-from pedall.api import classify_input
-from pedall.knowledge.base import KnowledgeBase
-from service_server import RunningService
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = pytest.mark.browser
-# One patient as the calculator's form takes it: column -> value.
-PATIENT = {
-    "sex": "F",
-    "age_years": "4",
-    "wbc_per_ul": "12000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "200",
-    "mrd_eoi_percent": "0.005",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "down_syndrome": "false",
-}
-LESION = "ETV6::RUNX1"
-
-
-@pytest.fixture(scope="module")
-def service(pedall_service: RunningService) -> RunningService:
-    return pedall_service
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make browser`"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, service: RunningService) -> Iterator[Page]:
-    context = browser.new_context(base_url=service.base_url)
-    opened = context.new_page()
-    outside: list[str] = []
-    opened.on(
-        "request",
-        lambda request: (
-            None if request.url.startswith(service.base_url) else outside.append(request.url)
-        ),
-    )
-    yield opened
-    context.close()
-    assert outside == [], "the pages load nothing from outside the service"
-
-
-def expected_result(knowledge_base: KnowledgeBase) -> dict[str, Any]:
-    """What the library API says for the same patient (the page must show this)."""
-    columns = ["patient_id", *PATIENT, "lesions"]
-    values = ["calculator", *PATIENT.values(), LESION]
-    table = (",".join(columns) + "\n" + ",".join(values) + "\n").encode()
-    outcome = classify_input(knowledge_base, table, "text/csv")
-    (result,) = outcome.as_json()["results"]
-    assert isinstance(result, dict)
-    return result
-
-
-def chart_rows(service: RunningService, page: Page) -> list[dict[str, str]]:
-    """The rows of the chart's query, run on the endpoint by the test itself."""
-    query = page.eval_on_selector("#chart-query", "node => node.content.textContent")
-    answer = httpx.post(
-        service.sparql_url,
-        content=query.encode(),
-        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"},
-    ).json()
-    return [
-        {name: term["value"] for name, term in binding.items()}
-        for binding in answer["results"]["bindings"]
-    ]
-
-
-def test_calculator_shows_the_result_and_the_groups_survival(
-    page: Page, service: RunningService, knowledge_base: KnowledgeBase
-) -> None:
-    page.goto("/calculator")
-    for column, value in PATIENT.items():
-        field = page.locator(f"[data-column='{column}']")
-        if field.evaluate("node => node.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    page.get_by_label(LESION, exact=True).check()
-    page.click("#classify-button")
-    page.wait_for_selector("#result[data-state='done']")
-
-    expected = expected_result(knowledge_base)
-    assert page.inner_text("#risk-group") == expected["risk_group"]
-    assert page.inner_text("#possible-groups").endswith(", ".join(expected["possible_groups"]))
-    criteria = page.locator("#criteria tr td:first-child a")
-    assert criteria.all_inner_texts() == [c["label"] for c in expected["criteria"]]
-    sources = page.locator("#criteria tr td:nth-child(3) a")
-    assert sources.evaluate_all("links => links.map(link => link.href)") == [
-        source for c in expected["criteria"] for source in c["sources"]
-    ]
-    assert RESEARCH_NOTICE in page.inner_text("#result")
-
-    page.wait_for_selector("#efs-chart")
-    rows = [row for row in chart_rows(service, page) if row["riskCode"] == expected["risk_group"]]
-    mine = page.locator("#efs-chart rect.mine")
-    assert mine.count() == 1
-    assert mine.get_attribute("data-risk-code") == expected["risk_group"]
-    assert mine.get_attribute("data-value") in {row["efsPercent"] for row in rows}
-    assert "Fig. 1" in page.inner_text("#chart-caption")
 
 
 def test_query_page_runs_a_library_query(page: Page) -> None:

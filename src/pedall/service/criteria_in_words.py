@@ -1,0 +1,114 @@
+"""What the calculator's result says about the risk schemes, read from the graph and the
+shapes: each criterion's definition, its thresholds in words with their sources (the
+derived findings its condition shape rests on: a poor prephase response is "peripheral
+blasts of 1,000 per microliter or more ..."), the project's reading of it, and each
+scheme with its groups (rank, how their criteria combine, their conditions) and its
+definition.
+
+The page turns a classification (the API's JSON) into sentences with this data; no
+clinical text is written in Python or JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rdflib import RDFS, SKOS, Graph, URIRef
+from rdflib.namespace import DCTERMS, SH
+from rdflib.term import Node
+
+from pedall.classify.result import NCI_SCHEME, RISK_SCHEME
+from pedall.classify.schemes import Criterion, Scheme, read_schemes
+from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import PEDALL
+from pedall.service.term_relations import blank_descendants, is_shape
+
+
+def _text(graph: Graph, node: Node, predicate: URIRef) -> str:
+    value = graph.value(node, predicate)
+    return "" if value is None else str(value)
+
+
+def condition_nodes(shapes: Graph, shape: URIRef) -> Iterator[Node]:
+    """Every node a condition shape names, through blank nodes, lists and the named
+    shapes it refers to (``sh:node``, ``sh:not``, ``sh:or`` ...)."""
+    seen, pending = {shape}, [shape]
+    while pending:
+        for node in blank_descendants(shapes, pending.pop()):
+            yield node
+            if isinstance(node, URIRef) and node not in seen and is_shape(shapes, node):
+                seen.add(node)
+                pending.append(node)
+
+
+def thresholds(shapes: Graph, shape: URIRef) -> list[dict[str, object]]:
+    """The thresholds a condition rests on: for each value it names that a rule derives
+    (``sh:object`` of a rule), the label, sources and section of that rule's condition."""
+    found: list[dict[str, object]] = []
+    seen: set[Node] = set()
+    for node in condition_nodes(shapes, shape):
+        for rule in shapes.subjects(SH.object, node):
+            condition = shapes.value(rule, SH.condition)
+            if condition is None or condition in seen:
+                continue
+            seen.add(condition)
+            found.append(
+                {
+                    "text": _text(shapes, condition, RDFS.label),
+                    "sources": sorted(str(s) for s in shapes.objects(condition, DCTERMS.source)),
+                    "section": _text(shapes, condition, PEDALL.section),
+                }
+            )
+    return found
+
+
+def criterion_words(graph: Graph, shapes: Graph, criterion: Criterion) -> dict[str, object]:
+    iri = URIRef(criterion.iri)
+    return {
+        "label": criterion.label,
+        "group": criterion.group_code,
+        "definition": _text(graph, iri, SKOS.definition),
+        "interpretation": _text(graph, iri, PEDALL.interpretation),
+        "condition": criterion.condition,
+        "thresholds": thresholds(shapes, URIRef(criterion.condition)),
+        "sources": list(criterion.sources),
+        "section": criterion.section,
+    }
+
+
+def scheme_words(graph: Graph, scheme: Scheme) -> dict[str, object]:
+    iri = URIRef(scheme.iri)
+    return {
+        "iri": scheme.iri,
+        "label": scheme.label,
+        "definition": _text(graph, iri, SKOS.definition),
+        "sources": sorted(str(s) for s in graph.objects(iri, DCTERMS.source)),
+        "section": _text(graph, iri, PEDALL.section),
+        "groups": [
+            {
+                "code": group.code,
+                # The code in words: "very-high" reads "very high".
+                "words": group.code.replace("-", " "),
+                "label": group.label,
+                "definition": _text(graph, URIRef(group.iri), SKOS.definition),
+                "rank": group.rank,
+                "any_of": group.any_of,
+                "criteria": [c.iri for c in group.criteria],
+            }
+            for group in scheme.groups
+        ],
+    }
+
+
+def calculator_words(knowledge: KnowledgeBase) -> dict[str, object]:
+    """The schemes and their criteria in words, as the calculator page embeds them."""
+    graph, shapes = knowledge.graph, knowledge.shapes
+    schemes = read_schemes(graph)
+    shown = [schemes[RISK_SCHEME], schemes[NCI_SCHEME]]
+    return {
+        "scheme": scheme_words(graph, shown[0]),
+        "nci_rome": scheme_words(graph, shown[1]),
+        "criteria": {
+            c.iri: criterion_words(graph, shapes, c) for scheme in shown for c in scheme.criteria
+        },
+    }
