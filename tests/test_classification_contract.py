@@ -226,9 +226,35 @@ LESION_CASES = [
     ("ETV6-RUNX1", {"age_years": "0.99"}, "very-high", "CMCP-ALL2008-very-high-infant"),
     ("ETV6-RUNX1", {"wbc_per_ul": "50000"}, "high", "CMCP-ALL2008-high-wbc"),
     ("ETV6-RUNX1", {"wbc_per_ul": "49999", "age_years": "9.99"}, "low", None),
-    ("hypodiploidy", {}, "very-high", "CMCP-ALL2008-very-high-hypodiploidy"),
-    ("near haploidy", {}, "very-high", "CMCP-ALL2008-very-high-hypodiploidy"),
-    ("low hypodiploidy", {}, "very-high", "CMCP-ALL2008-very-high-hypodiploidy"),
+    # A ploidy word bounds the chromosome count (given here as unknown): low hypodiploidy
+    # (32-39) and near haploidy (24-31) are always under 45; hypodiploid alone is not.
+    (
+        "hypodiploidy",
+        {"chromosome_count": "44"},
+        "very-high",
+        "CMCP-ALL2008-very-high-hypodiploidy",
+    ),
+    (
+        "hypodiploidy <45",
+        {"chromosome_count": ""},
+        "very-high",
+        "CMCP-ALL2008-very-high-hypodiploidy",
+    ),
+    ("near haploidy", {"chromosome_count": ""}, "very-high", "CMCP-ALL2008-very-high-hypodiploidy"),
+    (
+        "low hypodiploidy",
+        {"chromosome_count": ""},
+        "very-high",
+        "CMCP-ALL2008-very-high-hypodiploidy",
+    ),
+    (
+        "low hypodiploidy",
+        {"chromosome_count": "35"},
+        "very-high",
+        "CMCP-ALL2008-very-high-hypodiploidy",
+    ),
+    ("hypodiploid", {"chromosome_count": "45"}, "standard", None),
+    ("high hyperdiploid", {"chromosome_count": "67"}, "standard", None),
     ("ETV6-RUNX1;Ph+", {}, "very-high", "CMCP-ALL2008-very-high-bcr-abl1"),
 ]
 

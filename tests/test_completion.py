@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pedall.classify.completion import FieldDomain, completions, representatives
+from pedall.classify.completion import FieldDomain, completions, open_fields, representatives
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import FieldKind, PatientField
 from pedall.patients.readers.csv_table import PatientRecord
@@ -44,11 +44,14 @@ def test_domains_come_from_the_shapes_thresholds(domains: dict[str, FieldDomain]
     assert "patient_id" not in by_column and "sex" not in by_column  # read by no rule
 
 
-def test_completions_fill_only_missing_fields(domains: dict[str, FieldDomain]) -> None:
+def test_completions_fill_only_missing_fields(
+    domains: dict[str, FieldDomain], knowledge_base: KnowledgeBase
+) -> None:
+    model = toolkit(knowledge_base).model
     known = {p: d.values[0] for p, d in domains.items()}
     missing = next(p for p, d in domains.items() if d.field.column == "cr_after_induction")
     del known[missing]
     record = PatientRecord("P", known)
-    filled = list(completions(record, domains))
+    filled = list(completions(record, open_fields(record, domains, model)))
     assert sorted(c[missing] for c in filled) == [False, True]
     assert all(c[p] == v for c in filled for p, v in known.items())

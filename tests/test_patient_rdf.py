@@ -15,7 +15,7 @@ from pedall.errors import InputFormatError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.readers.csv_table import ReadResult
-from pedall.patients.readers.rdf import refuse_remote_contexts
+from pedall.patients.readers.jsonld_guard import refuse_remote_contexts
 from pedall.toolkit import toolkit
 
 PREFIXES = """\

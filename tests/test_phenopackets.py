@@ -12,13 +12,14 @@ from google.protobuf import json_format
 
 from pedall.api import classify_input, read_input
 from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import PEDALL
 from pedall.patients.readers.csv_table import PatientRecord
 from pedall.patients.readers.phenopacket import duration_years
 from pedall.patients.readers.registry import reader_for_path
 
 PHENOPACKET = "application/x-phenopacket+json"
 CSV_HEADER = "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome,lesions\n"
-PENDING_HEADER = "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome\n"
+PENDING_HEADER = "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome,lesions,lesions_pending\n"
 
 
 def term(identifier: str, label: str = "") -> pp.OntologyClass:
@@ -93,7 +94,7 @@ def same_patient(kb: KnowledgeBase, packet: pp.Phenopacket, csv: str, media: str
     from_row = records(kb, csv, "text/csv")[0]
     assert from_packet.values == from_row.values
     assert from_packet.lesions == from_row.lesions
-    assert from_packet.lesions_known == from_row.lesions_known
+    assert from_packet.pending_classes == from_row.pending_classes
     packet_result = classify_input(kb, body.encode(), "application/json").results
     row_result = classify_input(kb, csv.encode(), "text/csv").results
     assert [r.outcome for r in packet_result] == [r.outcome for r in row_result]
@@ -151,11 +152,11 @@ def test_genetics_pending_leaves_lesions_unknown(
     knowledge_base: KnowledgeBase, progress: str | None
 ) -> None:
     packet = phenopacket(progress=progress)
-    same_patient(knowledge_base, packet, PENDING_HEADER + "P1,M,5.5,12000,B,\n")
-    assert (
-        records(knowledge_base, json.dumps(as_json(packet)[0]), PHENOPACKET)[0].lesions_known
-        is False
-    )
+    same_patient(knowledge_base, packet, PENDING_HEADER + "P1,M,5.5,12000,B,,,all\n")
+    read = records(knowledge_base, json.dumps(as_json(packet)[0]), PHENOPACKET)[0]
+    assert read.pending == {str(PEDALL.GeneticLesion)}  # as lesions_pending = all
+    result = classify_input(knowledge_base, json.dumps(as_json(packet)[0]).encode(), PHENOPACKET)
+    assert "lesions_pending" in result.results[0].outcome.missing
 
 
 def test_array_and_json_lines(knowledge_base: KnowledgeBase) -> None:

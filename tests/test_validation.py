@@ -129,22 +129,6 @@ RULES = [
         "error",
     ),
     (
-        "HighHyperdiploidyNeedsCount",
-        {"lesions": "HeH", "chromosome_count": "51"},
-        {"lesions": "HeH", "chromosome_count": "50"},
-        "chromosome_count",
-        "50",
-        "error",
-    ),
-    (
-        "HighHyperdiploidyNeedsCount",
-        {"lesions": "HeH", "chromosome_count": ""},
-        {"lesions": "HeH", "chromosome_count": "47"},
-        "chromosome_count",
-        "47",
-        "error",
-    ),
-    (
         "AtMostOneSentinelFusion",
         {"lesions": "ETV6-RUNX1;trisomy 4"},
         {"lesions": "ETV6-RUNX1;E2A-PBX1"},

@@ -17,6 +17,9 @@
      |    +-- UnsupportedMediaTypeError      input of a media type pedall does not read
      +-- UnknownTermError (LookupError)      no such term (or download) in the graph
      +-- BadRequestError (ValueError)        a request parameter pedall cannot use
+     |    +-- ShapesError                    a user's SHACL shapes pedall cannot run
+     |         +-- ShapesSyntaxError         not valid Turtle (with the line)
+     |         +-- RefusedShapesError        shapes that reach out (SERVICE, owl:imports ...)
 
 ``PatientDataError`` carries where and what: line, column, value and what was expected.
 """
@@ -90,6 +93,24 @@ class UnknownTermError(PedallError, LookupError):
 
 class BadRequestError(PedallError, ValueError):
     """A request parameter pedall cannot use, such as an unknown format name (HTTP 400)."""
+
+
+class ShapesError(BadRequestError):
+    """SHACL shapes given by a user (``pedall validate --shapes``, ``POST /shacl``) that
+    pedall cannot run, such as a constraint pyshacl cannot load (HTTP 400)."""
+
+
+class ShapesSyntaxError(ShapesError):
+    """A shapes file that is not valid Turtle; ``line`` is where the parser stopped."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class RefusedShapesError(ShapesError):
+    """Shapes that would reach outside the data: SPARQL ``SERVICE``, ``FROM``, an update
+    such as ``LOAD``, ``owl:imports``, ``sh:shapesGraph``, a JavaScript library URL."""
 
 
 @dataclass(frozen=True)

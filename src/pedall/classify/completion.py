@@ -18,7 +18,14 @@ from functools import cached_property
 from rdflib import URIRef
 
 from pedall.namespaces import PEDALL
-from pedall.patients.model import LESIONS_COLUMN, FieldKind, PatientField, PatientModel
+from pedall.patients.lesion_bounds import within
+from pedall.patients.model import (
+    LESIONS_COLUMN,
+    LESIONS_PENDING_COLUMN,
+    FieldKind,
+    PatientField,
+    PatientModel,
+)
 from pedall.patients.readers.csv_table import CellValue, PatientRecord
 from pedall.shacl.rules import rule_dependencies
 from pedall.shacl.shapes import NodeShape, TripleRule
@@ -100,6 +107,11 @@ def field_domains(
             thresholds.setdefault(path, set()).update(points)
     for deps in rule_dependencies(rules).values():
         read |= deps
+    # The lesions' bounds cut the values too, so that a bounded field's regions fall
+    # wholly inside or outside its bounds.
+    for prop, points in model.lesions.cuts().items():
+        if prop in read:
+            thresholds.setdefault(prop, set()).update(points)
     domains = {}
     for spec in model.fields:
         if spec.property in read:
@@ -130,24 +142,82 @@ def tested_lesions(shape: NodeShape) -> set[str]:
     return out
 
 
-def is_known(record: PatientRecord, prop: str) -> bool:
-    """Whether the record knows the field (its lesions count as a field)."""
-    if prop == HAS_LESION:
-        return record.lesions_known
-    return prop in record.values
+@dataclass(frozen=True)
+class OpenField:
+    """A field one record does not know, the column that would give it, and the values it
+    may take for that record (its domain, within the bounds of the record's lesions; for
+    its lesions, the sets of pending lesions that may be present)."""
+
+    prop: str
+    column: str
+    values: tuple[CellValue, ...]
 
 
-def missing_fields(record: PatientRecord, domains: Mapping[str, FieldDomain]) -> list[str]:
-    """The properties that the rules read and the record does not know, in column order."""
-    return [prop for prop in domains if not is_known(record, prop)]
+PendingCache = dict[frozenset[str], tuple[CellValue, ...]]
+
+
+def open_fields(
+    record: PatientRecord,
+    domains: Mapping[str, FieldDomain],
+    model: PatientModel,
+    cache: PendingCache | None = None,
+) -> dict[str, OpenField]:
+    """The fields the rules read that the record does not know, in column order
+    (``cache`` keeps the lesion sets of each pending set, for one model and its domains)."""
+    bounds = model.lesions.bounds_of(record.lesions)
+    out: dict[str, OpenField] = {}
+    for prop, domain in domains.items():
+        if prop == HAS_LESION:
+            pending = record.pending_classes
+            subsets = cache.get(pending) if cache is not None else None
+            if subsets is None:
+                subsets = pending_subsets(pending, domain, model)
+                if cache is not None and len(cache) < 4096:
+                    cache[pending] = subsets
+            if len(subsets) > 1:
+                column = LESIONS_COLUMN if not record.lesions_known else LESIONS_PENDING_COLUMN
+                out[prop] = OpenField(prop, column, subsets)
+            continue
+        if prop in record.values:
+            continue
+        values = domain.values
+        if prop in bounds:
+            inside = tuple(
+                v for v in values if isinstance(v, (int, float)) and within(v, bounds[prop])
+            )
+            values = inside or values  # lesions that contradict each other are the readers' error
+        out[prop] = OpenField(prop, domain.field.column, values)
+    return out
+
+
+def pending_subsets(
+    pending: frozenset[str], domain: FieldDomain, model: PatientModel
+) -> tuple[CellValue, ...]:
+    """The sets of lesion classes that may be present besides those recorded: subsets of the
+    tested classes within a pending class (a pending KMT2A rearrangement may be KMT2A::AFF1)
+    and of the pending classes that are within a tested one (a pending KMT2A::AFF1 is a
+    KMT2A rearrangement if found)."""
+    if not pending:
+        return (frozenset(),)
+    tested = sorted(set().union(*(v for v in domain.values if isinstance(v, frozenset))))
+    vocabulary = model.lesions
+    candidates = [t for t in tested if vocabulary.closure((t,)) & pending]
+    candidates += sorted(
+        p for p in pending if p not in tested and vocabulary.closure((p,)) & set(tested)
+    )
+    return tuple(
+        frozenset(chosen)
+        for size in range(len(candidates) + 1)
+        for chosen in itertools.combinations(candidates, size)
+    )
 
 
 def completions(
-    record: PatientRecord, domains: Mapping[str, FieldDomain]
+    record: PatientRecord, missing: Mapping[str, OpenField]
 ) -> Iterator[dict[str, CellValue]]:
-    """Every completion of the record's missing fields (the record's own values included)."""
-    missing = missing_fields(record, domains)
-    for combination in itertools.product(*(domains[p].values for p in missing)):
+    """Every completion of the record's missing fields (its ``open_fields``; the record's
+    own values included)."""
+    for combination in itertools.product(*(f.values for f in missing.values())):
         values = dict(record.values)
         values.update(zip(missing, combination, strict=True))
         yield values

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 from rdflib import URIRef
 
-from pedall.classify.completion import FieldDomain, field_domains, is_known
+from pedall.classify.completion import (
+    FieldDomain,
+    OpenField,
+    PendingCache,
+    field_domains,
+    open_fields,
+)
 from pedall.classify.result import (
     NCI_SCHEME,
     RISK_SCHEME,
@@ -68,6 +74,8 @@ class FastEngine:
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
+    _open: dict[str, OpenField] = field(init=False, default_factory=dict)  # of the record
+    _pending: PendingCache = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._runner = RuleRunner(self.rules)
@@ -111,6 +119,7 @@ class FastEngine:
             with self._lock:  # the search keeps per-record state; the service has threads
                 outcome = self._memo.get(key)
                 if outcome is None:
+                    self._open = open_fields(record, self.domains, self.model, self._pending)
                     self._base = self._base_facts(record)
                     outcome = self._outcome(record)
                     self._derived.clear()
@@ -118,7 +127,11 @@ class FastEngine:
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
-        parts: list[object] = [tuple(sorted(record.lesions)), record.lesions_known]
+        parts: list[object] = [
+            tuple(sorted(record.lesions)),
+            record.lesions_known,
+            tuple(sorted(record.pending)),
+        ]
         for prop, domain in self.domains.items():
             value = record.values.get(prop)
             parts.append(None if value is None else (domain.region(value),))
@@ -143,12 +156,12 @@ class FastEngine:
                 if domain
                 else (PathValues((value,)))
             )
-        for prop in self.domains:
-            if prop not in record.values:
+        for prop in self._open:
+            if prop != HAS_LESION:
                 facts[prop] = OPEN
         lesions = self._recorded_lesions(record.lesions)
         facts[HAS_LESION] = (
-            lesions if record.lesions_known else PathValues(lesions.values, open=True)
+            PathValues(lesions.values, open=True) if HAS_LESION in self._open else lesions
         )
         return facts
 
@@ -225,7 +238,7 @@ class FastEngine:
             out.append((assigned, {name: code for name, code in decided.items() if code}))
             return
         prop = self._next_field(record, assigned, meets)
-        for value in self.domains[prop].values:
+        for value in self._open[prop].values:
             self._leaves(record, {**assigned, prop: value}, out)
 
     def _next_field(
@@ -236,12 +249,12 @@ class FastEngine:
     ) -> str:
         """The open field read by the most undecided criteria (fewest values on a tie)."""
         undecided = {str(v) for v in meets.maybe}
-        pending = [p for p in self.domains if not is_known(record, p) and p not in assigned]
+        pending = [p for p in self._open if p not in assigned]
         return max(
             pending,
             key=lambda p: (
                 sum(1 for c in undecided if p in self.criterion_inputs.get(c, ())),
-                -len(self.domains[p].values),
+                -len(self._open[p].values),
             ),
         )
 
@@ -253,17 +266,15 @@ class FastEngine:
         groups = ordered(risk, possible)
         missing: list[str] = []
         if len(groups) > 1:
-            for prop, domain in self.domains.items():
-                if is_known(record, prop):
-                    continue
-                for value in domain.values:
+            for prop, open_field in self._open.items():
+                for value in open_field.values:
                     narrowed = {
                         codes[RISK_SCHEME]
                         for assigned, codes in leaves
                         if prop not in assigned or assigned[prop] == value
                     }
                     if narrowed != possible:
-                        missing.append(domain.field.column)
+                        missing.append(open_field.column)
                         break
         certain = self._certain_criteria(record, risk)
         criteria = reported_criteria(risk, certain, groups[0])
@@ -277,10 +288,10 @@ class FastEngine:
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
                 continue
-            inputs = [p for p in self.criterion_inputs[criterion.iri] if not is_known(record, p)]
+            inputs = [p for p in self.criterion_inputs[criterion.iri] if p in self._open]
             if all(
                 self._holds(record, dict(zip(inputs, combination, strict=True)), criterion.iri)
-                for combination in itertools.product(*(self.domains[p].values for p in inputs))
+                for combination in itertools.product(*(self._open[p].values for p in inputs))
             ):
                 certain.add(criterion.iri)
         return certain

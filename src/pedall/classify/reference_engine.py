@@ -27,12 +27,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from pedall.classify.completion import FieldDomain, completions, field_domains, missing_fields
+from pedall.classify.completion import (
+    FieldDomain,
+    OpenField,
+    PendingCache,
+    completions,
+    field_domains,
+    open_fields,
+)
 from pedall.classify.result import (
     NCI_SCHEME,
     RISK_SCHEME,
@@ -115,6 +122,7 @@ class ReferenceEngine:
     ontology: Graph
     cap: int = COMPLETION_CAP
     batch_size: int = BATCH_COMPLETIONS
+    _pending: PendingCache = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_knowledge(
@@ -136,9 +144,13 @@ class ReferenceEngine:
         domains = field_domains(model, rules, conditions)
         return cls(model, schemes, domains, shapes, kb.graph)
 
+    def open_fields(self, record: PatientRecord) -> dict[str, OpenField]:
+        """The record's missing fields and the values each may take."""
+        return open_fields(record, self.domains, self.model, self._pending)
+
     def completion_count(self, record: PatientRecord) -> int:
         """How many completions of its missing fields the record has."""
-        return math.prod(len(self.domains[p].values) for p in missing_fields(record, self.domains))
+        return math.prod(len(f.values) for f in self.open_fields(record).values())
 
     def refusals(self, records: Iterable[PatientRecord]) -> list[PatientIssue]:
         """An issue for each record with more completions than the cap."""
@@ -146,9 +158,7 @@ class ReferenceEngine:
         for record in records:
             count = self.completion_count(record)
             if count > self.cap:
-                columns = [
-                    self.domains[p].field.column for p in missing_fields(record, self.domains)
-                ]
+                columns = [f.column for f in self.open_fields(record).values()]
                 issues.append(
                     PatientIssue(
                         record.line,
@@ -194,7 +204,7 @@ class ReferenceEngine:
     def _chunks(self, records: list[PatientRecord]) -> Iterator[list[_Completion]]:
         chunk: list[_Completion] = []
         for index, record in enumerate(records):
-            for values in completions(record, self.domains):
+            for values in completions(record, self.open_fields(record)):
                 chunk.append(_Completion(index, values))
                 if len(chunk) >= self.batch_size:
                     yield chunk
@@ -219,16 +229,15 @@ class ReferenceEngine:
         possible = set(groups_of)
         groups = ordered(risk, possible)
         missing = []
-        for prop in missing_fields(record, self.domains):
-            domain = self.domains[prop]
-            for value in domain.values:
+        for prop, open_field in self.open_fields(record).items():
+            for value in open_field.values:
                 narrowed = {
                     group
                     for (values, _), group in zip(met, groups_of, strict=True)
                     if values[prop] == value
                 }
                 if narrowed != possible:
-                    missing.append(domain.field.column)
+                    missing.append(open_field.column)
                     break
         certain = set.intersection(*(criteria for _, criteria in met))
         criteria = reported_criteria(risk, certain, groups[0])

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from pedall.errors import PatientIssue
     from pedall.knowledge.base import KnowledgeBase
     from pedall.patients.readers.csv_table import PatientRecord
+    from pedall.validate.custom_shapes import RegistryShapes
     from pedall.validate.outcome import ValidationOutcome
+    from pedall.validate.shapes_data import DataInput
 
 # Media types of patient input files, by extension; ``-`` (stdin) is read as CSV.
 PATIENT_MEDIA_TYPES = {
@@ -239,12 +241,22 @@ def classify(
     help="text for a person (patient, field, value, what is wrong); json; ttl: the standard "
     "SHACL validation report graph (from pyshacl).",
 )
+@click.option(
+    "--shapes",
+    "shapes_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Turtle file of your own SHACL shapes (core, SPARQL, SHACL-AF) to check too, "
+    "with the ontology and its inferences in view (repeatable; shapes that reach out, "
+    "such as SPARQL SERVICE or owl:imports, are refused).",
+)
 @engine_option
 @patient_output_option
 @data_root_option
 def validate(
     files: tuple[str, ...],
     output_format: str,
+    shapes_files: tuple[Path, ...],
     engine: str,
     output: Path | None,
     data_root: Path | None,
@@ -257,20 +269,22 @@ def validate(
     from pedall.errors import DataFileError, InputFormatError, PatientIssue
     from pedall.toolkit import toolkit
     from pedall.validate.outcome import ValidationOutcome
+    from pedall.validate.shapes_data import DataInput
 
     media_types = [patient_media_type(name) for name in files]
+    registry = _registry_shapes(shapes_files)  # refused shapes stop here, before any run
     kb = options.knowledge_base(data_files(data_root))
-    if engine == "fast" and output_format in ("text", "json"):
+    if engine == "fast" and output_format in ("text", "json") and registry is None:
         _validate_streaming(kb, _patient_files(files, media_types), output_format, output)
         return
     issues: list[PatientIssue] = []
     records: list[PatientRecord] = []
+    inputs: list[DataInput] = []
     for name, media_type in zip(files, media_types, strict=True):
         source = "<stdin>" if name == STDIN else name
+        payload = read_patient_file(name)
         try:
-            outcome = validate_input(
-                kb, read_patient_file(name), media_type, source=source, engine=engine
-            )
+            outcome = validate_input(kb, payload, media_type, source=source, engine=engine)
         except InputFormatError as error:
             issues.append(PatientIssue(error.line, None, None, str(error), None, source))
             continue
@@ -278,6 +292,39 @@ def validate(
             raise click.ClickException(str(error)) from None
         issues += outcome.issues
         records += outcome.records
-    _emit_validation(
-        ValidationOutcome(issues, records, toolkit(kb).data_quality), output_format, output
-    )
+        inputs.append(DataInput(payload, media_type, source, outcome.records))
+    validation = ValidationOutcome(issues, records, toolkit(kb).data_quality)
+    if registry is not None:
+        validation = _with_registry_shapes(registry, validation, inputs, kb)
+    _emit_validation(validation, output_format, output)
+
+
+def _registry_shapes(paths: tuple[Path, ...]) -> RegistryShapes | None:
+    """The ``--shapes`` files, checked (a usage error, exit 2, when malformed or refused)."""
+    if not paths:
+        return None
+    from pedall.errors import ShapesError
+    from pedall.validate.custom_shapes import RegistryShapes
+
+    try:
+        return RegistryShapes.from_files(paths)
+    except ShapesError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _with_registry_shapes(
+    registry: RegistryShapes,
+    validation: ValidationOutcome,
+    inputs: list[DataInput],
+    kb: KnowledgeBase,
+) -> ValidationOutcome:
+    """``validation`` with the registry's shapes' issues added (run on every input)."""
+    from pedall.errors import DataFileError, ShapesError
+    from pedall.toolkit import toolkit
+
+    try:
+        return registry.added_to(validation, inputs, toolkit(kb))
+    except ShapesError as error:
+        raise click.UsageError(str(error)) from None
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None

@@ -4,7 +4,9 @@ Each patient is a ``pedall:Patient`` node; each known value is a triple on its p
 with the datatype the ontology gives the property (``xsd:decimal``, ``xsd:integer``,
 ``xsd:boolean``) or the coded individual's IRI; each recorded lesion is an individual
 typed by its lesion class, so OWL RL inference can tell that a KMT2A-AFF1 lesion is a
-KMT2A rearrangement.
+KMT2A rearrangement. A lesion class whose result is not back is a ``pedall:pendingLesion``
+value (``pedall:GeneticLesion`` when no genetic result is back), so that a lesion neither
+detected nor pending reads as tested and absent.
 """
 
 from __future__ import annotations
@@ -93,4 +95,7 @@ class PatientGraphWriter:
         """Add a record as read; returns its node."""
         node = patient_node(record)
         self.add(graph, node, record.values, record.lesions, record.patient_id)
+        # What is not known is said, not left out: each lesion class still pending.
+        for lesion in sorted(record.pending_classes):
+            graph.add((node, PEDALL.pendingLesion, URIRef(lesion)))
         return node

@@ -31,6 +31,12 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 ID_COLUMN = "patient_id"
 LESIONS_COLUMN = "lesions"
+LESIONS_PENDING_COLUMN = "lesions_pending"
+# The class every lesion belongs to: pending, it stands for "no genetic result is back".
+ANY_LESION = str(PEDALL.GeneticLesion)
+Bounds = tuple[float | None, float | None]  # (least, greatest), both inclusive
+# Columns read by the patient readers themselves, not as fields of the ontology.
+LESION_COLUMNS = (LESIONS_COLUMN, LESIONS_PENDING_COLUMN)
 
 
 class FieldKind(Enum):
@@ -83,6 +89,9 @@ class LesionVocabulary:
     superclasses: Mapping[str, frozenset[str]]
     notation: NotationIndex = field(default_factory=lambda: NotationIndex({}, ()))
     gene_symbols: frozenset[str] = frozenset()  # normalized labels and synonyms of genes
+    # The bounds a lesion class puts on patient properties (pedall:minChromosomeCount ...):
+    # lesion IRI -> property IRI -> (least, greatest).
+    bounds: Mapping[str, Mapping[str, Bounds]] = field(default_factory=dict)
 
     def resolve(self, code: str) -> str | None:
         """The lesion class of a code: a label or synonym (whatever the case), the same
@@ -105,6 +114,31 @@ class LesionVocabulary:
             out |= self.superclasses.get(lesion, frozenset({lesion}))
         return frozenset(out)
 
+    def bounds_of(self, lesions: tuple[str, ...]) -> dict[str, Bounds]:
+        """The bounds that recorded lesions put on patient properties (a low hypodiploidy
+        bounds the chromosome count to its range): each property's tightest bounds over the
+        lesions and their superclasses. A least above the greatest is a contradiction."""
+        out: dict[str, Bounds] = {}
+        for lesion in self.closure(lesions):
+            for prop, (least, greatest) in self.bounds.get(lesion, {}).items():
+                low, high = out.get(prop, (None, None))
+                if least is not None and (low is None or least > low):
+                    low = least
+                if greatest is not None and (high is None or greatest < high):
+                    high = greatest
+                out[prop] = (low, high)
+        return out
+
+    def cuts(self) -> dict[str, set[float]]:
+        """Where the lesions' bounds cut each property's values (as the shapes' thresholds
+        do: a bound ``b`` as a least is the point ``b``, as a greatest the region above it
+        begins after ``b``)."""
+        out: dict[str, set[float]] = {}
+        for by_property in self.bounds.values():
+            for prop, (least, greatest) in by_property.items():
+                out.setdefault(prop, set()).update(b for b in (least, greatest) if b is not None)
+        return out
+
 
 def normalize_code(code: str) -> str:
     return " ".join(code.strip().lower().split())
@@ -119,7 +153,7 @@ class PatientModel:
 
     @property
     def columns(self) -> list[str]:
-        return [ID_COLUMN] + [f.column for f in self.fields] + [LESIONS_COLUMN]
+        return [ID_COLUMN, *(f.column for f in self.fields), *LESION_COLUMNS]
 
     def field_by_property(self) -> dict[str, PatientField]:
         return {f.property: f for f in self.fields}
@@ -136,7 +170,7 @@ def _read_fields(graph: Graph) -> tuple[PatientField, ...]:
     fields = []
     for prop, column in graph.subject_objects(PEDALL.csvColumn):
         name = str(column)
-        if name == ID_COLUMN:
+        if name == ID_COLUMN or name in LESION_COLUMNS:
             continue
         range_ = graph.value(prop, RDFS.range)
         codes: dict[str, str] = {}
@@ -212,7 +246,25 @@ def _read_lesions(kb: KnowledgeBase) -> LesionVocabulary:
         for gene in kb.graph.subjects(RDF.type, PEDALL.Gene)
         for name in (*kb.graph.objects(gene, RDFS.label), *kb.graph.objects(gene, SKOS.altLabel))
     )
-    return LesionVocabulary(by_code, spelled, display, superclasses, notation, genes)
+    return LesionVocabulary(
+        by_code, spelled, display, superclasses, notation, genes, _lesion_bounds(kb.graph)
+    )
+
+
+def _lesion_bounds(graph: Graph) -> dict[str, dict[str, Bounds]]:
+    """The bounds lesion classes put on patient properties: each annotation property that
+    ``pedall:boundsFromBelow`` (a least) or ``pedall:boundsFromAbove`` (a greatest) a
+    property, with its values on the lesion classes."""
+    out: dict[str, dict[str, Bounds]] = {}
+    for end, link in enumerate((PEDALL.boundsFromBelow, PEDALL.boundsFromAbove)):
+        for annotation, prop in graph.subject_objects(link):
+            for lesion, value in graph.subject_objects(annotation):
+                if not isinstance(value, Literal):
+                    continue
+                pair = list(out.setdefault(str(lesion), {}).get(str(prop), (None, None)))
+                pair[end] = float(value.toPython())
+                out[str(lesion)][str(prop)] = (pair[0], pair[1])
+    return out
 
 
 def _lesion_superclasses(inferred: Graph, lesion_classes: set[str]) -> dict[str, frozenset[str]]:

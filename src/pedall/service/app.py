@@ -54,6 +54,7 @@ from pedall.service.patient_api import patient_router
 from pedall.service.query_workers import QueryWorkerPool
 from pedall.service.security_headers import LOOPBACK_HOSTS, SecurityHeadersMiddleware
 from pedall.service.settings import ServiceSettings
+from pedall.service.shacl_endpoint import shacl_router
 from pedall.service.sparql_protocol import sparql_router
 from pedall.service.state import ServiceState
 from pedall.service.term_views import TermViews
@@ -198,6 +199,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.include_router(linked_data_router())
     app.include_router(ontology_docs_router())
     app.include_router(patient_router())
+    app.include_router(shacl_router())
     app.include_router(pages_router())
     app.mount(
         "/static", StaticFiles(directory=package_folder("pedall.service", "static")), name="static"

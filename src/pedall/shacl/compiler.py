@@ -23,10 +23,18 @@ RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
 RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
 DCTERMS_SOURCE = URIRef("http://purl.org/dc/terms/source")
 SKOS_DEFINITION = URIRef("http://www.w3.org/2004/02/skos/core#definition")
+SKOS_EDITORIAL_NOTE = URIRef("http://www.w3.org/2004/02/skos/core#editorialNote")
 PEDALL_SECTION = URIRef("https://w3id.org/pedall/section")
 # Where a data-quality issue of a node-level constraint is reported (see pedall.validate).
 REPORTED_PATH = URIRef("https://w3id.org/pedall/reportedPath")
-_ANNOTATION_KEYS = {RDFS_LABEL, RDFS_COMMENT, DCTERMS_SOURCE, SKOS_DEFINITION, PEDALL_SECTION}
+_ANNOTATION_KEYS = {
+    RDFS_LABEL,
+    RDFS_COMMENT,
+    DCTERMS_SOURCE,
+    SKOS_DEFINITION,
+    SKOS_EDITORIAL_NOTE,
+    PEDALL_SECTION,
+}
 _PROPERTY_KEYS = {
     *_ANNOTATION_KEYS,
     SH.deactivated,

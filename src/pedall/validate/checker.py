@@ -238,8 +238,8 @@ class DataQualityChecker:
     ) -> PatientIssue:
         return PatientIssue(
             record.line,
-            self._column(path),
-            self._value(record, path),
+            self.column_of(path),
+            self.value_as_read(record, path),
             message,
             record.patient_id,
             record.source,
@@ -247,7 +247,8 @@ class DataQualityChecker:
             record.node,
         )
 
-    def _column(self, path: str | None) -> str | None:
+    def column_of(self, path: str | None) -> str | None:
+        """The CSV column of a patient property (``lesions`` for ``pedall:hasLesion``)."""
         if path is None:
             return None
         if path == PATIENT_ID:
@@ -257,7 +258,7 @@ class DataQualityChecker:
         spec = self._fields.get(path)
         return spec.column if spec is not None else path.rsplit("/", 1)[-1]
 
-    def _value(self, record: PatientRecord, path: str | None) -> str | None:
+    def value_as_read(self, record: PatientRecord, path: str | None) -> str | None:
         """The record's value at ``path`` as read (codes as written in the table)."""
         if path == PATIENT_ID:
             return record.patient_id

@@ -12,6 +12,7 @@ from pedall import RESEARCH_NOTICE
 from pedall.errors import IssueList, PatientIssue
 from pedall.patients.readers.csv_table import PatientRecord
 from pedall.validate.checker import DataQualityChecker
+from pedall.validate.shape_issues import ShapeIssue
 
 
 @dataclass(eq=False)
@@ -70,4 +71,5 @@ def _describe(issue: PatientIssue) -> str:
     if issue.column is not None:
         shown = "(empty)" if issue.value in (None, "") else issue.value
         where.append(f"{issue.column} = {shown}")
-    return f"  - {', '.join(where)}: {issue.message}"
+    shape = f" [{issue.shape_reference}]" if isinstance(issue, ShapeIssue) else ""
+    return f"  - {', '.join(where)}: {issue.message}{shape}"

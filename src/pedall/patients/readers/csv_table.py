@@ -18,15 +18,19 @@ from rdflib import URIRef
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.patients.header import TableHeader, match_header
+from pedall.patients.lesion_bounds import bound_violations
 from pedall.patients.model import (
+    ANY_LESION,
     ID_COLUMN,
     LESIONS_COLUMN,
+    LESIONS_PENDING_COLUMN,
     FieldKind,
     PatientField,
     PatientModel,
 )
 
 LESION_SEPARATOR = ";"
+ALL_PENDING = "all"  # the lesions_pending cell of a patient with no genetic result back
 # A field's value; a frozenset of lesion class IRIs only stands for the lesions that may be
 # present in one completion of a record whose lesions are unknown.
 CellValue = URIRef | bool | int | float | frozenset[str]
@@ -47,6 +51,15 @@ class PatientRecord:
     # False when the data say nothing about genetics (a table without a ``lesions``
     # column): every lesion is then possible, not "none detected".
     lesions_known: bool = True
+    # The lesion classes whose results are not back (``lesions_pending``; ANY_LESION when
+    # none is): a lesion of one of them, or of a subclass, may be present.
+    pending: frozenset[str] = frozenset()
+
+    @property
+    def pending_classes(self) -> frozenset[str]:
+        """What may be present besides the recorded lesions (every lesion when the lesions
+        are not known at all)."""
+        return self.pending if self.lesions_known else frozenset({ANY_LESION})
 
 
 @dataclass
@@ -224,8 +237,14 @@ def _read_row(
     values: dict[str, CellValue] = {}
     extra: dict[str, str] = {}
     lesions: list[str] = []
+    pending: frozenset[str] = frozenset()
     for column, text in cells.items():
         if column == ID_COLUMN:
+            continue
+        if column == LESIONS_PENDING_COLUMN:
+            pending = read_pending(
+                text, model, lambda v, m: issue(LESIONS_PENDING_COLUMN, v, m, patient_id or None)
+            )
             continue
         if column == LESIONS_COLUMN:
             lesions = _read_lesions(
@@ -250,12 +269,29 @@ def _read_row(
             issue(column, text, f"expected {error}", patient_id or None)
     for message, column, value in convert_units(values, fields):
         issue(column, cells.get(column, value), message, patient_id or None)
+    for column, value, message in bound_violations(values, tuple(lesions), model):
+        issue(column, cells.get(column, value) or value, message, patient_id or None)
     if not patient_id:
         return None, None
     record = PatientRecord(
-        patient_id, values, tuple(lesions), line, source, extra, lesions_known=lesions_known
+        patient_id,
+        values,
+        tuple(lesions),
+        line,
+        source,
+        extra,
+        lesions_known=lesions_known,
+        pending=pending,
     )
     return record, patient_id
+
+
+def read_pending(text: str, model: PatientModel, report: object) -> frozenset[str]:
+    """The lesion classes of a ``lesions_pending`` cell: codes as in ``lesions``, or
+    ``all`` (every lesion: no genetic result is back)."""
+    if text.strip().lower() == ALL_PENDING:
+        return frozenset({ANY_LESION})
+    return frozenset(_read_lesions(text, model, report, ALL_PENDING))
 
 
 def convert_units(
@@ -327,7 +363,9 @@ def gene_symbol_warnings(text: str, model: PatientModel) -> list[tuple[str, str]
     return out
 
 
-def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
+def _read_lesions(
+    text: str, model: PatientModel, report: object, also: str | None = None
+) -> list[str]:
     lesions: list[str] = []
     for code in split_lesions(text):
         if not code.strip():
@@ -338,6 +376,8 @@ def _read_lesions(text: str, model: PatientModel, report: object) -> list[str]:
             hint = (
                 f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
             )
+            if also is not None:
+                hint += f" (expected lesion codes as in {LESIONS_COLUMN}, or {also!r})"
             assert callable(report)
             report(code.strip(), f"unknown lesion code {code.strip()!r}{hint}")
         elif iri not in lesions:

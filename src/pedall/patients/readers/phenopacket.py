@@ -26,8 +26,14 @@ from weakref import WeakKeyDictionary
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
-from pedall.patients.model import ID_COLUMN, LESIONS_COLUMN, PatientModel
-from pedall.patients.readers.csv_table import LESION_SEPARATOR, DuplicateIds, ReadResult, RowReader
+from pedall.patients.model import ID_COLUMN, LESIONS_COLUMN, LESIONS_PENDING_COLUMN, PatientModel
+from pedall.patients.readers.csv_table import (
+    ALL_PENDING,
+    LESION_SEPARATOR,
+    DuplicateIds,
+    ReadResult,
+    RowReader,
+)
 from pedall.patients.readers.phenopacket_mapping import PhenopacketMapping
 
 MEDIA_TYPE = "application/x-phenopacket+json"
@@ -106,6 +112,7 @@ def read_phenopackets(
         mapping.age_column,
         mapping.lineage_column,
         LESIONS_COLUMN,
+        LESIONS_PENDING_COLUMN,
     )
     rows = RowReader(header, model, source)
     duplicates = DuplicateIds(source)
@@ -113,11 +120,13 @@ def read_phenopackets(
     for index, (line, document) in enumerate(_documents(text, source)):
         cells = _Cells(f"phenopackets[{index}]", line, source, mapping)
         cells.read(document)
+        if cells.pending:
+            cells.text[LESIONS_PENDING_COLUMN] = ALL_PENDING
         read = rows.read(line or 0, [cells.text.get(column, "") for column in header])
         issues = [cells.locate(issue) for issue in duplicates.check(read)]
         result.issues += cells.issues + issues
         if read.record is not None and not read.issues and not cells.issues:
-            record = replace(read.record, line=line, lesions_known=not cells.pending)
+            record = replace(read.record, line=line)
             result.records.append(record)
     return result
 

@@ -5,7 +5,8 @@ read by property IRI, exactly as the CSV reader keys them: the fields come from 
 ontology (the properties with a ``pedall:csvColumn``, plus the patient datatype properties
 that only RDF input gives and the shapes read, such as the raw CSF findings). A
 ``pedall:hasLesion`` value is a lesion class IRI, a node typed with lesion classes, or a
-code or synonym as a string.
+code or synonym as a string; a ``pedall:pendingLesion`` value, the same, names a lesion
+class whose test result is not back (``pedall:GeneticLesion``: no genetic result is back).
 A value of the wrong datatype or code is a ``PatientIssue`` naming the node, the field,
 the value and what was expected; that patient is left out and the others are still read.
 
@@ -16,9 +17,8 @@ is refused before parsing).
 from __future__ import annotations
 
 import difflib
-import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -28,9 +28,11 @@ from rdflib.namespace import SH
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
+from pedall.patients.lesion_bounds import bound_violations
 from pedall.patients.model import (
     ID_COLUMN,
     LESIONS_COLUMN,
+    LESIONS_PENDING_COLUMN,
     XSD_BOOLEAN,
     XSD_INTEGER,
     XSD_NUMBER_TYPES,
@@ -44,6 +46,7 @@ from pedall.patients.readers.csv_table import (
     ReadResult,
     convert_units,
 )
+from pedall.patients.readers.jsonld_guard import refuse_remote_contexts
 
 RDF_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "json-ld": ox.RdfFormat.JSON_LD}
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -71,6 +74,7 @@ RDF_TYPE = str(RDF.type)
 PATIENT_CLASS = str(PEDALL.Patient)
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
+PENDING_LESION = str(PEDALL.pendingLesion)
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Subject = ox.NamedNode | ox.BlankNode | ox.Triple
@@ -103,7 +107,8 @@ class RdfPatientFields:
     def closest(self, predicate: str) -> list[str]:
         """The patient properties spelled most like ``predicate``, as suggestions."""
         names = {
-            iri.removeprefix(str(PEDALL)): iri for iri in (*self.fields, PATIENT_ID, HAS_LESION)
+            iri.removeprefix(str(PEDALL)): iri
+            for iri in (*self.fields, PATIENT_ID, HAS_LESION, PENDING_LESION)
         }
         wanted = predicate.removeprefix(str(PEDALL))
         return [names[n] for n in difflib.get_close_matches(wanted, names, n=2, cutoff=0.6)]
@@ -128,37 +133,6 @@ def _rdf_only_fields(graph: Graph, shapes: Graph, known: set[str]) -> dict[str, 
         name = str(prop).removeprefix(str(PEDALL))
         fields[str(prop)] = PatientField(name, str(prop), kind, {})
     return fields
-
-
-def refuse_remote_contexts(text: str, source: str) -> None:
-    """InputFormatError when a JSON-LD document's ``@context`` names a document to load
-    (a string, a list holding one, or ``@import``): pedall never makes a network request."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputFormatError(
-            f"{source}: line {error.lineno}: not valid JSON: {error.msg}", line=error.lineno
-        ) from error
-    for context in _contexts(document):
-        entries = context if isinstance(context, list) else [context]
-        for entry in entries:
-            if isinstance(entry, str) or (isinstance(entry, dict) and "@import" in entry):
-                named = entry if isinstance(entry, str) else entry["@import"]
-                raise InputFormatError(
-                    f"{source}: remote JSON-LD context {named!r} refused; "
-                    "pedall loads no documents over the network, put the context inline"
-                )
-
-
-def _contexts(node: object) -> Iterator[object]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "@context":
-                yield value
-            yield from _contexts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _contexts(item)
 
 
 def parse_patient_graph(text: str, kind: str, source: str) -> list[ox.Triple]:
@@ -190,7 +164,7 @@ def read_rdf(
     of ``records``; every other patient is read."""
     triples = parse_patient_graph(text, kind, source)
     outgoing: dict[Subject, dict[str, list[Term]]] = {}
-    patients: list[Subject] = []
+    patients: dict[Subject, None] = {}  # in document order; a dict, not a list, to stay linear
     for triple in triples:
         by_predicate = outgoing.setdefault(triple.subject, {})
         by_predicate.setdefault(triple.predicate.value, []).append(triple.object)
@@ -198,9 +172,8 @@ def read_rdf(
             triple.predicate.value == RDF_TYPE
             and isinstance(triple.object, ox.NamedNode)
             and triple.object.value == PATIENT_CLASS
-            and triple.subject not in patients
         ):
-            patients.append(triple.subject)
+            patients[triple.subject] = None
     result = ReadResult(columns=list(model.columns))
     seen: dict[str, str] = {}
     for node in patients:
@@ -283,14 +256,21 @@ def _read_patient(
         issue(column, shown, message)
     lesions: list[str] = []
     for value in properties.get(HAS_LESION, []):
-        for lesion in _lesion_classes(value, outgoing, model, issue):
+        for lesion in _lesion_classes(value, outgoing, model, issue, LESIONS_COLUMN):
             if lesion not in lesions:
                 lesions.append(lesion)
+    pending = frozenset(
+        lesion
+        for value in properties.get(PENDING_LESION, [])
+        for lesion in _lesion_classes(value, outgoing, model, issue, LESIONS_PENDING_COLUMN)
+    )
+    for column, shown, message in bound_violations(values, tuple(lesions), model):
+        issue(column, shown, message)
     if patient_id is None:
         return None
     # A blank node has no name outside this document: the record then has no node.
     iri = node.value if isinstance(node, ox.NamedNode) else None
-    return PatientRecord(patient_id, values, tuple(lesions), None, source, {}, iri)
+    return PatientRecord(patient_id, values, tuple(lesions), None, source, {}, iri, pending=pending)
 
 
 def rdf_value(spec: PatientField, term: Term) -> CellValue:
@@ -303,6 +283,8 @@ def rdf_value(spec: PatientField, term: Term) -> CellValue:
         raise ValueError(_expected_literal(spec))
     datatype = term.datatype.value
     lexical = term.value.strip()
+    if not lexical.isascii():  # int() and float() read other scripts' digits; XSD does not
+        raise ValueError(_expected_literal(spec))
     if spec.kind is FieldKind.BOOLEAN:
         if datatype == XSD_BOOLEAN and lexical in ("true", "false", "1", "0"):
             return lexical in ("true", "1")
@@ -341,8 +323,9 @@ def _lesion_classes(
     outgoing: Mapping[Subject, Mapping[str, list[Term]]],
     model: PatientModel,
     issue: object,
+    column: str,
 ) -> list[str]:
-    """The lesion classes one ``pedall:hasLesion`` value stands for."""
+    """The lesion classes one ``pedall:hasLesion`` (or ``pendingLesion``) value stands for."""
     assert callable(issue)
     vocabulary = model.lesions
     if isinstance(value, ox.NamedNode) and value.value in vocabulary.display:
@@ -352,9 +335,9 @@ def _lesion_classes(
             iri = vocabulary.resolve(value.value)
             if iri is not None:
                 return [iri]
-            issue(LESIONS_COLUMN, value.value, _unknown_lesion(value.value, model))
+            issue(column, value.value, _unknown_lesion(value.value, model))
             return []
-        issue(LESIONS_COLUMN, _shown(value), "expected a lesion class IRI or a lesion code")
+        issue(column, _shown(value), "expected a lesion class IRI or a lesion code")
         return []
     types = [
         t.value
@@ -365,7 +348,7 @@ def _lesion_classes(
         return types
     code = value.value.rsplit("/", 1)[-1] if isinstance(value, ox.NamedNode) else ""
     issue(
-        LESIONS_COLUMN,
+        column,
         _shown(value),
         f"{node_name(value)} is neither a lesion class nor typed with one"
         + _suggestion(code, model),
