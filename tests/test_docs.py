@@ -31,7 +31,7 @@ from pedall.service.security_headers import SECURITY_HEADERS
 from pedall.service.settings import ServiceSettings
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-VERSION_IRI = URIRef("https://w3id.org/pedall/ontology/2026-12-01")
+VERSION_IRI = URIRef("https://w3id.org/pedall/ontology/2026-12-02")
 
 
 class NetworkUsed(OSError):

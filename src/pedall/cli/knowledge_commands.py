@@ -29,6 +29,8 @@ QUERY_OUTPUT_MEDIA_TYPES = {
 # The names of ``pedall.query.export.EXPORT_FORMATS`` (a test keeps them equal), written
 # out so that ``--help`` need not import the exporter.
 EXPORT_FORMAT_NAMES = ("jsonld", "nt", "ttl", "xml")
+# Not linked data: the SKOS mappings as an SSSOM table (``pedall.query.sssom_tsv``).
+SSSOM_FORMAT = "sssom"
 
 
 @click.command()
@@ -158,10 +160,11 @@ def _print_result_table(result: QueryResult, title: str) -> None:
 @click.option(
     "--format",
     "export_format",
-    type=click.Choice(EXPORT_FORMAT_NAMES),
+    type=click.Choice((*EXPORT_FORMAT_NAMES, SSSOM_FORMAT)),
     default="ttl",
     show_default=True,
-    help="Turtle, JSON-LD (with an inline context), N-Triples or RDF/XML.",
+    help="Turtle, JSON-LD (with an inline context), N-Triples or RDF/XML; sssom: the SKOS "
+    "mappings as an SSSOM/TSV mapping set.",
 )
 @click.option("--inferred", is_flag=True, help="Include the triples OWL RL inference adds.")
 @click.option(
@@ -173,10 +176,15 @@ def _print_result_table(result: QueryResult, title: str) -> None:
 )
 @data_root_option
 def export(export_format: str, inferred: bool, output: Path | None, data_root: Path | None) -> None:
-    """Export the knowledge graph as linked data."""
+    """Export the knowledge graph as linked data, or its mappings as SSSOM."""
     from pedall.errors import DataFileError
     from pedall.query import export as exporter
 
+    if export_format == SSSOM_FORMAT:
+        if inferred:
+            raise click.UsageError("--inferred does not apply to --format sssom")
+        _export_sssom(output, data_root)
+        return
     try:
         kb = options.knowledge_base(data_files(data_root))
         graph = exporter.export_graph(kb, inferred=inferred)
@@ -188,6 +196,22 @@ def export(export_format: str, inferred: bool, output: Path | None, data_root: P
         return
     exporter.write_atomically(content, output)
     click.echo(f"wrote {len(graph)} triples to {output}", err=True)
+
+
+def _export_sssom(output: Path | None, data_root: Path | None) -> None:
+    from pedall.errors import DataFileError
+    from pedall.query.export import write_atomically
+    from pedall.query.sssom_tsv import mapping_set
+
+    try:
+        mappings = mapping_set(options.knowledge_base(data_files(data_root)).graph)
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    if output is None:
+        click.echo(mappings.tsv(), nl=False)
+        return
+    write_atomically(mappings.tsv().encode("utf-8"), output)
+    click.echo(f"wrote {len(mappings.mappings)} mappings to {output}", err=True)
 
 
 @click.command()

@@ -2,15 +2,20 @@
 
 A canonical form makes diffs of the knowledge readable and reviews honest: the same
 graph always serializes to the same text. ``pedall canonicalize`` rewrites the files;
-the tests fail, naming that command, when a file drifts from it.
+the tests fail, naming that command, when a file drifts from it. A file's ontology header
+(its ``owl:Ontology``) comes first, as OWL tools write it; the other subjects follow in
+``longturtle``'s order.
 """
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
+from rdflib.namespace import OWL, RDFS
+from rdflib.plugins.serializers.longturtle import LongTurtleSerializer
 
 from pedall.knowledge.data_files import DataFiles
 
@@ -26,7 +31,12 @@ def canonical_turtle(path: Path) -> str:
         canonical.bind(prefix, namespace, override=True)
     for triple in to_canonical_graph(parsed):
         canonical.add(triple)
-    return canonical.serialize(format="longturtle")
+    serializer = LongTurtleSerializer(canonical)  # type: ignore[no-untyped-call]
+    # rdflib's own first class (rdfs:Class) stays second; set on this instance only.
+    serializer.topClasses = [OWL.Ontology, RDFS.Class]
+    text = BytesIO()
+    serializer.serialize(text, encoding="utf-8")
+    return text.getvalue().decode("utf-8")
 
 
 def turtle_files(files: DataFiles) -> list[Path]:
