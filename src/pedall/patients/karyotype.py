@@ -3,7 +3,8 @@
 From the written clones (:mod:`pedall.patients.karyotype_grammar`) this derives the
 chromosome count of the leukaemic stemline, its whole-chromosome gains and losses, the
 rearrangements of every abnormal clone as normalised ISCN text, the constitutional changes
-(``c``; ``+21c`` is Down syndrome) and whether each clone's count agrees with its changes.
+(``c``, e.g. ``+21c``; what one means for the patient is data, ``pedall:constitutionalChange``)
+and whether each clone's count agrees with its changes.
 Nothing here knows a lesion: :func:`karyotype_lesions` hands the texts to the ontology's
 vocabulary (labels, synonyms, ``pedall:iscnPattern``), and the ploidy classes are the
 ontology's chromosome-count bounds, applied to ``chromosome_count`` elsewhere.
@@ -87,8 +88,8 @@ class Karyotype:
     """What a karyotype says, for the patient record.
 
     >>> k = parse_karyotype("47,XY,+21c,t(1;19)(q23;p13)[20]")
-    >>> k.chromosome_count, k.down_syndrome, k.rearrangements
-    (47, True, ('t(1;19)(q23;p13)',))
+    >>> k.chromosome_count, k.constitutional, k.rearrangements
+    (47, ('+21c',), ('t(1;19)(q23;p13)',))
     """
 
     clones: tuple[Clone, ...]
@@ -100,7 +101,6 @@ class Karyotype:
     gains: Mapping[str, int]  # chromosome -> copies gained by the stemline
     losses: Mapping[str, int]  # chromosome -> copies lost by the stemline
     constitutional: tuple[str, ...]  # constitutional changes as written: "+21c"
-    down_syndrome: bool | None  # True with +21c; None otherwise (a report may not mark c)
     rearrangements: tuple[str, ...]  # acquired structural changes, normalised ISCN
     fish_fusions: tuple[str, ...]  # connected FISH signals as "ETV6::RUNX1"
     count_errors: tuple[str, ...]  # clones whose count disagrees with their changes
@@ -132,8 +132,6 @@ def parse_karyotype(text: str) -> Karyotype:
     low, high = head.count if head is not None else (0, 0)
     gains, losses = _gains_and_losses(stemline)
     inborn = [c for clone in clones for c in clone.changes if c.constitutional]
-    # ISCN writes a constitutional trisomy 21 as +21c.
-    down = any(c.whole_chromosome and c.sign == "+" and c.body == "21" for c in inborn) or None
     return Karyotype(
         clones=clones,
         fish=written.fish,
@@ -144,7 +142,6 @@ def parse_karyotype(text: str) -> Karyotype:
         gains=gains,
         losses=losses,
         constitutional=_unique(c.text for c in inborn),
-        down_syndrome=down,
         rearrangements=_unique(
             _rearrangement_text(c)
             for clone in clones

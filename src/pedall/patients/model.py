@@ -32,11 +32,12 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 ID_COLUMN = "patient_id"
 LESIONS_COLUMN = "lesions"
 LESIONS_PENDING_COLUMN = "lesions_pending"
+KARYOTYPE_COLUMN = "karyotype"
 # The class every lesion belongs to: pending, it stands for "no genetic result is back".
 ANY_LESION = str(PEDALL.GeneticLesion)
 Bounds = tuple[float | None, float | None]  # (least, greatest), both inclusive
 # Columns read by the patient readers themselves, not as fields of the ontology.
-LESION_COLUMNS = (LESIONS_COLUMN, LESIONS_PENDING_COLUMN)
+LESION_COLUMNS = (LESIONS_COLUMN, LESIONS_PENDING_COLUMN, KARYOTYPE_COLUMN)
 
 
 class FieldKind(Enum):
@@ -145,11 +146,33 @@ def normalize_code(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class KaryotypeMeaning:
+    """What pedall reads from a karyotype into other fields (pedall:modalNumberIn,
+    pedall:constitutionalChange): the property of the modal number, and the boolean
+    property each constitutional change makes true ("+21c" -> Down syndrome)."""
+
+    property: str = str(PEDALL.recordedKaryotype)
+    modal_number: str | None = None
+    constitutional: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> KaryotypeMeaning:
+        prop = PEDALL.recordedKaryotype
+        count = graph.value(prop, PEDALL.modalNumberIn)
+        changes = {
+            str(change).lower(): str(target)
+            for target, change in graph.subject_objects(PEDALL.constitutionalChange)
+        }
+        return cls(str(prop), str(count) if count is not None else None, changes)
+
+
+@dataclass(frozen=True)
 class PatientModel:
     """The patient fields in CSV column order, plus the lesion vocabulary."""
 
     fields: tuple[PatientField, ...]
     lesions: LesionVocabulary
+    karyotype: KaryotypeMeaning = field(default_factory=KaryotypeMeaning)
 
     @property
     def columns(self) -> list[str]:
@@ -163,7 +186,11 @@ class PatientModel:
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase) -> PatientModel:
-        return cls(fields=_read_fields(kb.graph), lesions=_read_lesions(kb))
+        return cls(
+            fields=_read_fields(kb.graph),
+            lesions=_read_lesions(kb),
+            karyotype=KaryotypeMeaning.from_graph(kb.graph),
+        )
 
 
 def _read_fields(graph: Graph) -> tuple[PatientField, ...]:

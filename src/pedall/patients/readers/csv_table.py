@@ -18,10 +18,12 @@ from rdflib import URIRef
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.patients.header import TableHeader, match_header
+from pedall.patients.karyotype_fields import apply_karyotype
 from pedall.patients.lesion_bounds import bound_violations
 from pedall.patients.model import (
     ANY_LESION,
     ID_COLUMN,
+    KARYOTYPE_COLUMN,
     LESIONS_COLUMN,
     LESIONS_PENDING_COLUMN,
     FieldKind,
@@ -238,8 +240,12 @@ def _read_row(
     extra: dict[str, str] = {}
     lesions: list[str] = []
     pending: frozenset[str] = frozenset()
+    karyotype = ""
     for column, text in cells.items():
         if column == ID_COLUMN:
+            continue
+        if column == KARYOTYPE_COLUMN:
+            karyotype = text
             continue
         if column == LESIONS_PENDING_COLUMN:
             pending = read_pending(
@@ -269,6 +275,8 @@ def _read_row(
             issue(column, text, f"expected {error}", patient_id or None)
     for message, column, value in convert_units(values, fields):
         issue(column, cells.get(column, value), message, patient_id or None)
+    for column, value, message in apply_karyotype(karyotype, values, lesions, model):  # type: ignore[arg-type]
+        issue(column, value, message, patient_id or None)
     for column, value, message in bound_violations(values, tuple(lesions), model):
         issue(column, cells.get(column, value) or value, message, patient_id or None)
     if not patient_id:

@@ -5,7 +5,8 @@ read by property IRI, exactly as the CSV reader keys them: the fields come from 
 ontology (the properties with a ``pedall:csvColumn``, plus the patient datatype properties
 that only RDF input gives and the shapes read, such as the raw CSF findings). A
 ``pedall:hasLesion`` value is a lesion class IRI, a node typed with lesion classes, or a
-code or synonym as a string; a ``pedall:pendingLesion`` value, the same, names a lesion
+code or synonym as a string (a ``pedall:recordedKaryotype`` string is read as the table's
+``karyotype`` column); a ``pedall:pendingLesion`` value, the same, names a lesion
 class whose test result is not back (``pedall:GeneticLesion``: no genetic result is back).
 A value of the wrong datatype or code is a ``PatientIssue`` naming the node, the field,
 the value and what was expected; that patient is left out and the others are still read.
@@ -28,6 +29,7 @@ from rdflib.namespace import SH
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
+from pedall.patients.karyotype_fields import apply_karyotype
 from pedall.patients.lesion_bounds import bound_violations
 from pedall.patients.model import (
     ID_COLUMN,
@@ -264,6 +266,9 @@ def _read_patient(
         for value in properties.get(PENDING_LESION, [])
         for lesion in _lesion_classes(value, outgoing, model, issue, LESIONS_PENDING_COLUMN)
     )
+    for written in properties.get(model.karyotype.property, []):
+        for column, shown, message in apply_karyotype(_shown(written), values, lesions, model):  # type: ignore[arg-type]
+            issue(column, shown, message)
     for column, shown, message in bound_violations(values, tuple(lesions), model):
         issue(column, shown, message)
     if patient_id is None:
