@@ -17,6 +17,7 @@ from pedall.cli.knowledge_commands import canonicalize, export, info, query
 from pedall.cli.options import GlobalOptions
 from pedall.cli.patient_commands import classify, validate
 from pedall.cli.publish_command import publish
+from pedall.cli.report_command import report
 from pedall.cli.serve_command import serve
 
 
@@ -39,4 +40,5 @@ def main(context: click.Context, no_cache: bool) -> None:
 for command in (canonicalize, query, export, info, classify, validate, serve, publish):
     main.add_command(command)
 main.add_command(check)
+main.add_command(report)
 main.add_command(docs)

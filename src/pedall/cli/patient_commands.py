@@ -149,12 +149,29 @@ def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Pat
     help="table (with the explanation) for a person; json, csv, ttl (RDF) or parquet "
     "(with -o; pip install 'pedall[parquet]') for machines.",
 )
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="The cohort summary: patients per group of each scheme, provisional, rows with "
+    "errors, what each column would settle (table: instead of the results; json: a "
+    "'summary' object beside them).",
+)
+@click.option(
+    "--to-do",
+    "to_do",
+    metavar="COLUMN",
+    default=None,
+    help="List the provisional patients whose answer for COLUMN would decide (table, "
+    "json or csv), instead of the results.",
+)
 @engine_option
 @patient_output_option
 @data_root_option
 def classify(
     files: tuple[str, ...],
     output_format: str,
+    summary: bool,
+    to_do: str | None,
     engine: str,
     output: Path | None,
     data_root: Path | None,
@@ -168,6 +185,7 @@ def classify(
     Exit status 1 when any row or node had errors; the valid ones are still classified."""
     from pedall.api import ClassifyOutcome, classify_input, read_input
     from pedall.classify.schemes import read_schemes
+    from pedall.cli import cohort_outputs
     from pedall.errors import DataFileError, InputFormatError, PatientIssue
     from pedall.toolkit import toolkit
     from pedall.writers.results import render_results, results_csv, results_turtle
@@ -175,7 +193,15 @@ def classify(
     media_types = [patient_media_type(name) for name in files]
     if output_format == "parquet" and output is None:
         raise click.UsageError("--format parquet writes a file: give -o OUT.parquet")
+    cohort_outputs.check_tally_options(summary, to_do, output_format)
+    tallied = summary or to_do is not None
     kb = options.knowledge_base(data_files(data_root))
+    if to_do is not None:
+        cohort_outputs.check_to_do_column(kb, to_do)
+    if engine == "fast" and tallied:
+        patient_files = _patient_files(files, media_types)
+        cohort_outputs.stream_tallied(kb, patient_files, output_format, output, to_do)
+        return
     if engine == "fast" and output_format in ("json", "csv"):
         _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
         return
@@ -197,6 +223,9 @@ def classify(
             raise click.ClickException(str(error)) from None
         results += outcome.results
         issues += outcome.issues
+    if tallied:
+        cohort_outputs.emit_tallied(kb, results, issues, output_format, output, to_do)
+        return
     if output_format == "table":
         from rich.console import Console
 

@@ -16,6 +16,7 @@ from multiprocessing.pool import Pool
 
 from pedall.classify.result import Classification
 from pedall.cohort.rendering import JsonRenderer
+from pedall.cohort.summary import SummaryEntry
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.cache import ClosureCache
@@ -30,14 +31,16 @@ Row = tuple[int, list[str]]
 @dataclass(frozen=True)
 class RowOutcome:
     """What a worker sends back for one row: the reader's issues, the id to check for
-    duplicates, the data-quality issues of its record, and the rendered result (None when
-    the row gave no record, or its record has data-quality errors)."""
+    duplicates, the data-quality issues of its record, and the rendered result and the
+    summary's entry when asked for (None when the row gave no record, or its record has
+    data-quality errors)."""
 
     line: int
     checked_id: str | None
     issues: list[PatientIssue]
     quality: list[PatientIssue]
     rendered: str | None
+    entry: SummaryEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ class Batch:
     header: tuple[str, ...]
     source: str
     rows: list[Row]
-    render: str  # "json", "csv" or "none" (validation only)
+    render: str  # "json", "csv" or "none" (nothing rendered)
     extras: tuple[str, ...] = ()
+    summarize: bool = False  # each result's SummaryEntry comes back too
 
 
 @dataclass
@@ -71,12 +75,21 @@ class BatchWorker:
             if not any(issue.is_error for issue in found):
                 accepted.append(record)
         rendered: dict[int | None, str] = {}
-        if batch.render != "none":
+        entries: dict[int | None, SummaryEntry] = {}
+        if batch.render != "none" or batch.summarize:
             for result in self.toolkit.fast_engine.classify(accepted):
-                rendered[result.line] = self._render(result, batch)
+                if batch.render != "none":
+                    rendered[result.line] = self._render(result, batch)
+                if batch.summarize:
+                    entries[result.line] = SummaryEntry.of(result)
         return [
             RowOutcome(
-                r.line, r.checked_id, r.issues, quality.get(r.line, []), rendered.get(r.line)
+                r.line,
+                r.checked_id,
+                r.issues,
+                quality.get(r.line, []),
+                rendered.get(r.line),
+                entries.get(r.line),
             )
             for r in reads
         ]

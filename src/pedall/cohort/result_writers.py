@@ -11,6 +11,7 @@ from typing import IO, Protocol
 
 from pedall import RESEARCH_NOTICE
 from pedall.cohort.rendering import json_value
+from pedall.cohort.summary import ClassificationSummary
 from pedall.errors import PatientIssue, errors_in, warnings_in
 from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line
 
@@ -29,10 +30,13 @@ class ResultWriter(Protocol):
 class JsonResults:
     """Writes the JSON document of ``pedall classify --format json`` (the same bytes),
     one result at a time: ``{"results": [...], "errors": [...], "warnings": [...],
-    "notice": ...}``."""
+    "notice": ...}``. With a ``summary`` (``--summary``), which the caller fills as the
+    results stream, the issues are counted into it at the end and ``"summary": {...}``
+    comes before the notice; without one the document is unchanged."""
 
     out: IO[str]
     render: str = "json"
+    summary: ClassificationSummary | None = None
     _count: int = 0
 
     def start(self, extras: Sequence[str]) -> None:
@@ -49,7 +53,11 @@ class JsonResults:
             self.out.write("\n  ],\n")
         errors = [i.as_dict() for i in errors_in(issues)]
         warnings = [i.as_dict() for i in warnings_in(issues)]
-        for key, value in (("errors", errors), ("warnings", warnings)):
+        parts: list[tuple[str, object]] = [("errors", errors), ("warnings", warnings)]
+        if self.summary is not None:
+            self.summary.add_issues(issues)
+            parts.append(("summary", self.summary.as_dict()))
+        for key, value in parts:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
             self.out.write(f"  {json_value(key)}: {text},\n")
         self.out.write(f'  "notice": {json_value(RESEARCH_NOTICE)}\n}}\n')
@@ -85,7 +93,7 @@ class CsvResults:
 
 @dataclass
 class NoResults:
-    """Validation only: nothing is classified or written."""
+    """Nothing is written: validation only, or only the summary's entries are wanted."""
 
     render: str = "none"
 

@@ -35,11 +35,15 @@ from pedall.classify.result import Classification
 from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import CsvResults, NoResults, ResultWriter
+from pedall.cohort.summary import SummaryEntry
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
 from pedall.toolkit import Toolkit, toolkit
 from pedall.writers.results import CSV_COLUMNS, csv_line, result_row
+
+# Takes each classified patient's SummaryEntry (the cohort summary, a to-do list).
+Tally = Callable[[SummaryEntry], None]
 
 
 @dataclass(frozen=True)
@@ -106,18 +110,28 @@ class CohortRunner:
             self._pool.join()
             self._pool = None
 
-    def classify(self, stream: IO[bytes], source: str, writer: ResultWriter) -> CohortSummary:
+    def classify(
+        self, stream: IO[bytes], source: str, writer: ResultWriter, tally: Tally | None = None
+    ) -> CohortSummary:
         """Classify the CSV table read from ``stream`` (bytes, UTF-8), writing each result
-        to ``writer`` as produced; ``writer.finish`` is left to the caller, so several
-        tables can go into one document. InputFormatError when the table is unusable."""
-        return self._stream(stream, source, writer)
+        to ``writer`` as produced (and giving its ``SummaryEntry`` to ``tally``);
+        ``writer.finish`` is left to the caller, so several tables can go into one
+        document. InputFormatError when the table is unusable."""
+        return self._stream(stream, source, writer, tally)
 
-    def write(self, results: Sequence[Classification], writer: ResultWriter) -> None:
+    def write(
+        self,
+        results: Sequence[Classification],
+        writer: ResultWriter,
+        tally: Tally | None = None,
+    ) -> None:
         """Write results classified elsewhere (e.g. from RDF input) as this runner does."""
         writer.start(())
         local = self._local_worker()
         extras = writer.extras if isinstance(writer, CsvResults) else ()
         for result in results:
+            if tally is not None:
+                tally(SummaryEntry.of(result))
             if writer.render == "json":
                 writer.write(local.json.render(result))
             elif writer.render == "csv":
@@ -128,22 +142,23 @@ class CohortRunner:
         return self._stream(stream, source, NoResults())
 
     def classify_files(
-        self, files: Sequence[PatientFile], writer: ResultWriter
+        self, files: Sequence[PatientFile], writer: ResultWriter, tally: Tally | None = None
     ) -> list[PatientIssue]:
         """Classify every file into one output and finish it (what ``pedall classify``
-        writes as JSON or CSV): CSV tables streamed, RDF inputs through ``classify_input``.
-        A file that cannot be read at all is one issue. Returns every issue."""
+        writes as JSON or CSV): CSV tables streamed, RDF inputs through ``classify_input``;
+        ``tally`` gets each classified patient's ``SummaryEntry``. A file that cannot be
+        read at all is one issue. Returns every issue."""
         issues: list[PatientIssue] = []
         for file in files:
             try:
                 with file.open() as stream:
                     if media_kind(file.media_type) == "csv":
-                        issues += self.classify(stream, file.source, writer).issues
+                        issues += self.classify(stream, file.source, writer, tally).issues
                     else:
                         outcome = classify_input(
                             self.kb, stream.read(), file.media_type, source=file.source
                         )
-                        self.write(outcome.results, writer)
+                        self.write(outcome.results, writer, tally)
                         issues += outcome.issues
             except InputFormatError as error:
                 issues.append(PatientIssue(error.line, None, None, str(error), None, file.source))
@@ -169,7 +184,9 @@ class CohortRunner:
 
     # -- internals -------------------------------------------------------------------
 
-    def _stream(self, stream: IO[bytes], source: str, writer: ResultWriter) -> CohortSummary:
+    def _stream(
+        self, stream: IO[bytes], source: str, writer: ResultWriter, tally: Tally | None = None
+    ) -> CohortSummary:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         summary = CohortSummary()
         try:
@@ -180,7 +197,9 @@ class CohortRunner:
             writer.start(extras)
             if isinstance(writer, CsvResults):
                 extras = writer.extras
-            batches = self._batches(tuple(header), source, rows, writer.render, extras)
+            batches = self._batches(
+                tuple(header), source, rows, writer.render, extras, tally is not None
+            )
             head, parallel = self._head(batches)
             pool = self._worker_pool() if parallel else None  # forked before any thread
             duplicates = DuplicateIds(source)
@@ -197,6 +216,9 @@ class CohortRunner:
                         summary.issues += row.quality
                         if row.rendered is not None:
                             writer.write(row.rendered)
+                        if row.entry is not None and tally is not None:
+                            tally(row.entry)
+                        if row.rendered is not None or row.entry is not None:
                             summary.classified += 1
                     advance(len(outcomes))
         except UnicodeDecodeError as error:
@@ -216,15 +238,16 @@ class CohortRunner:
         rows: Iterator[Row],
         render: str,
         extras: tuple[str, ...],
+        summarize: bool,
     ) -> Iterator[Batch]:
         batch: list[Row] = []
         for row in rows:
             batch.append(row)
             if len(batch) >= self.batch_size:
-                yield Batch(header, source, batch, render, extras)
+                yield Batch(header, source, batch, render, extras, summarize)
                 batch = []
         if batch:
-            yield Batch(header, source, batch, render, extras)
+            yield Batch(header, source, batch, render, extras, summarize)
 
     def _head(self, batches: Iterator[Batch]) -> tuple[list[Batch], bool]:
         """The first batches, up to ``parallel_from`` rows, and whether more follow (then

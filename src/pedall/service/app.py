@@ -52,6 +52,7 @@ from pedall.service.ontology_docs import ontology_docs_router
 from pedall.service.pages import pages_router
 from pedall.service.patient_api import patient_router
 from pedall.service.query_workers import QueryWorkerPool
+from pedall.service.report_api import report_router
 from pedall.service.security_headers import LOOPBACK_HOSTS, SecurityHeadersMiddleware
 from pedall.service.settings import ServiceSettings
 from pedall.service.shacl_endpoint import shacl_router
@@ -199,6 +200,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.include_router(linked_data_router())
     app.include_router(ontology_docs_router())
     app.include_router(patient_router())
+    app.include_router(report_router())
     app.include_router(shacl_router())
     app.include_router(pages_router())
     app.mount(

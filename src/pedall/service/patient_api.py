@@ -1,7 +1,8 @@
 """``POST /classify`` and ``POST /validate``: patient data in (CSV, Turtle, JSON-LD or
 RDF/XML by ``Content-Type``; phenopackets as ``application/json`` by content or
 ``application/x-phenopacket+json``), the library API's JSON out (a FHIR R4 Bundle for
-``Accept: application/fhir+json`` on ``/classify``).
+``Accept: application/fhir+json`` on ``/classify``; ``?summary=true`` adds the cohort
+summary to the JSON, as ``pedall classify --format json --summary`` does).
 
 Patient data lives only for the request: it is not stored, not logged (the access log
 has no bodies) and answers say ``Cache-Control: no-store``.
@@ -14,8 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from pedall import RESEARCH_NOTICE
-from pedall.api import classify_input, validate_input
+from pedall.api import ClassifyOutcome, classify_input, validate_input
+from pedall.classify.schemes import read_schemes
+from pedall.cohort.summary import summarize
 from pedall.errors import NotAcceptableError
+from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.readers.registry import READERS, reader_for_media_type
 from pedall.service.negotiation import TURTLE, negotiate
 from pedall.service.request_body import read_body
@@ -29,7 +33,7 @@ VALIDATION_ANSWERS = {"application/json": "application/json", TURTLE: TURTLE}
 # "Accept: application/fhir+json" asks for a FHIR R4 Bundle (pedall.writers.fhir).
 CLASSIFY_ANSWERS = {"application/json": "application/json", FHIR_JSON: FHIR_JSON}
 
-_PATIENT_BODY = {
+PATIENT_BODY = {
     "requestBody": {
         "required": True,
         "content": {reader.media_types[0]: {"schema": {"type": "string"}} for reader in READERS},
@@ -50,10 +54,11 @@ def patient_router() -> APIRouter:
     """The routes that classify and validate posted patient data."""
     router = APIRouter(tags=["Patients"])
 
-    @router.post("/classify", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
-    async def classify(request: Request) -> Response:
+    @router.post("/classify", response_class=JSONResponse, openapi_extra=PATIENT_BODY)
+    async def classify(request: Request, summary: bool = False) -> Response:
         """Classify every patient posted; 200 when all were read, 422 with the located
-        errors (and the results of the good rows) otherwise, 400 for unreadable input."""
+        errors (and the results of the good rows) otherwise, 400 for unreadable input.
+        ``summary=true`` adds the cohort summary (``summary``) to the JSON answer."""
         posted = await patient_payload(request)
         knowledge = service_state(request).knowledge
         outcome = await run_in_threadpool(
@@ -63,10 +68,13 @@ def patient_router() -> APIRouter:
         if negotiate(request.headers.get("accept"), CLASSIFY_ANSWERS) == FHIR_JSON:
             bundle = fhir_bundle(knowledge, outcome.results, outcome.issues)
             return JSONResponse(bundle, status, NO_STORE, media_type=FHIR_JSON)
-        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
+        answer = outcome.as_json()
+        if summary:
+            answer["summary"] = await run_in_threadpool(_summary, knowledge, outcome)
+        answer["notice"] = RESEARCH_NOTICE
         return JSONResponse(answer, status_code=status, headers=NO_STORE)
 
-    @router.post("/validate", response_class=JSONResponse, openapi_extra=_PATIENT_BODY)
+    @router.post("/validate", response_class=JSONResponse, openapi_extra=PATIENT_BODY)
     async def validate(request: Request) -> Response:
         """Check posted patient data against the data-quality shapes: the JSON report
         (or, for "Accept: text/turtle", the SHACL report graph); 422 when it does not
@@ -87,3 +95,7 @@ def patient_router() -> APIRouter:
         return JSONResponse(answer, status_code=status, headers=NO_STORE)
 
     return router
+
+
+def _summary(knowledge: KnowledgeBase, outcome: ClassifyOutcome) -> dict[str, object]:
+    return summarize(outcome.results, outcome.issues, read_schemes(knowledge.graph)).as_dict()
