@@ -22,6 +22,7 @@ from pedall.classify.completion import (
     field_domains,
     open_fields,
 )
+from pedall.classify.deciding import missing_and_deciding
 from pedall.classify.result import (
     NCI_SCHEME,
     RISK_SCHEME,
@@ -264,22 +265,27 @@ class FastEngine:
         self._leaves(record, {}, leaves)
         possible = {code for _, codes in leaves for code in [codes[RISK_SCHEME]]}
         groups = ordered(risk, possible)
-        missing: list[str] = []
-        if len(groups) > 1:
-            for prop, open_field in self._open.items():
-                for value in open_field.values:
-                    narrowed = {
+        narrowing = {
+            prop: [
+                (
+                    value,
+                    frozenset(
                         codes[RISK_SCHEME]
                         for assigned, codes in leaves
                         if prop not in assigned or assigned[prop] == value
-                    }
-                    if narrowed != possible:
-                        missing.append(open_field.column)
-                        break
+                    ),
+                )
+                for value in open_field.values
+            ]
+            for prop, open_field in self._open.items()
+        }
+        missing, deciding = missing_and_deciding(
+            self._open, narrowing, frozenset(possible), self.domains, self.model, risk.codes()
+        )
         certain = self._certain_criteria(record, risk)
         criteria = reported_criteria(risk, certain, groups[0])
         nci = {codes[NCI_SCHEME] for _, codes in leaves}
-        return Outcome(groups, tuple(missing), criteria, single(nci))
+        return Outcome(groups, missing, criteria, single(nci), deciding)
 
     def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""

@@ -40,6 +40,7 @@ from pedall.classify.completion import (
     field_domains,
     open_fields,
 )
+from pedall.classify.deciding import missing_and_deciding
 from pedall.classify.result import (
     NCI_SCHEME,
     RISK_SCHEME,
@@ -228,18 +229,25 @@ class ReferenceEngine:
         groups_of = [risk.assign_met(criteria) for _, criteria in met]
         possible = set(groups_of)
         groups = ordered(risk, possible)
-        missing = []
-        for prop, open_field in self.open_fields(record).items():
-            for value in open_field.values:
-                narrowed = {
-                    group
-                    for (values, _), group in zip(met, groups_of, strict=True)
-                    if values[prop] == value
-                }
-                if narrowed != possible:
-                    missing.append(open_field.column)
-                    break
+        open_now = self.open_fields(record)
+        narrowing = {
+            prop: [
+                (
+                    value,
+                    frozenset(
+                        group
+                        for (values, _), group in zip(met, groups_of, strict=True)
+                        if values[prop] == value
+                    ),
+                )
+                for value in open_field.values
+            ]
+            for prop, open_field in open_now.items()
+        }
+        missing, deciding = missing_and_deciding(
+            open_now, narrowing, frozenset(possible), self.domains, self.model, risk.codes()
+        )
         certain = set.intersection(*(criteria for _, criteria in met))
         criteria = reported_criteria(risk, certain, groups[0])
         nci_groups = {nci.assign_met(criteria) for _, criteria in met}
-        return Outcome(groups, tuple(missing), criteria, single(nci_groups))
+        return Outcome(groups, missing, criteria, single(nci_groups), deciding)

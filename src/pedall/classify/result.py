@@ -61,6 +61,15 @@ class DecidingOutcome:
     codes: tuple[str, ...] | None  # for a coded column or a pending lesion
     possible_groups: tuple[str, ...]
 
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"when": self.when}
+        if self.bounds is not None:
+            out["bounds"] = dict(self.bounds)
+        if self.codes is not None:
+            out["codes"] = list(self.codes)
+        out["possible_groups"] = list(self.possible_groups)
+        return out
+
 
 @dataclass(frozen=True)
 class Deciding:
@@ -72,6 +81,14 @@ class Deciding:
     def settles(self) -> bool:
         """Whether every answer of this column leaves exactly one group."""
         return all(len(o.possible_groups) == 1 for o in self.outcomes)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"column": self.column, "outcomes": [o.as_dict() for o in self.outcomes]}
+
+    def as_text(self) -> str:
+        """One line: "mrd_eoi_percent: at most 0.01 % -> low; above 0.01 % -> high"."""
+        answers = "; ".join(f"{o.when} -> {', '.join(o.possible_groups)}" for o in self.outcomes)
+        return f"{self.column}: {answers}"
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class Classification:
             "possible_groups": list(outcome.possible_groups),
             "provisional": outcome.provisional,
             "missing": list(outcome.missing),
+            "deciding": [d.as_dict() for d in outcome.deciding],
             "criteria": [c.as_dict() for c in outcome.criteria],
             "nci_rome": outcome.nci_rome,
         }

@@ -62,6 +62,7 @@ class PatientField:
     # unit of this field is there (pedall:convertsTo, pedall:conversionFactor).
     converts_to: str | None = None
     factor: float = 1.0
+    unit: str | None = None  # how a value is written for a person (pedall:unitLabel)
 
     def expected(self) -> str:
         """What a cell of this column must hold, for error messages."""
@@ -225,9 +226,14 @@ def _read_fields(graph: Graph) -> tuple[PatientField, ...]:
                 dict(sorted(codes.items())),
                 str(target) if target is not None else None,
                 float(factor.toPython()) if isinstance(factor, Literal) else 1.0,
+                _text_or_none(graph.value(prop, PEDALL.unitLabel)),
             )
         )
     return tuple(sorted(fields, key=lambda f: _column_order(graph, f)))
+
+
+def _text_or_none(node: object) -> str | None:
+    return str(node) if node is not None else None
 
 
 def _column_order(graph: Graph, field: PatientField) -> tuple[bool, int, str]:

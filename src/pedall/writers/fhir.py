@@ -136,6 +136,8 @@ def _notes(result: Classification, scheme: Scheme) -> list[str]:
         notes.append("possible groups: " + ", ".join(outcome.possible_groups))
     if scheme.iri == RISK_SCHEME and outcome.missing:
         notes.append("missing: " + ", ".join(outcome.missing))
+    if scheme.iri == RISK_SCHEME:
+        notes += ["would decide it: " + deciding.as_text() for deciding in outcome.deciding]
     in_scheme = {criterion.iri for criterion in scheme.criteria}
     notes += [_criterion_note(hit) for hit in outcome.criteria if hit.iri in in_scheme]
     return notes

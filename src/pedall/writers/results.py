@@ -35,6 +35,7 @@ CSV_COLUMNS = (
     "missing",
     "criteria",
     "nci_rome",
+    "deciding",
 )
 LIST_SEPARATOR = ";"
 DOI_PREFIX = "https://doi.org/"
@@ -107,6 +108,7 @@ def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
         LIST_SEPARATOR.join(outcome.missing),
         LIST_SEPARATOR.join(c.id for c in outcome.criteria),
         outcome.nci_rome or "",
+        " | ".join(d.as_text() for d in outcome.deciding),
         *(result.extra.get(column, "") for column in extras),
     ]
     return [spreadsheet_safe(cell) for cell in cells]
@@ -181,7 +183,7 @@ def render_results(
             "risk group",
             "NCI/Rome",
             "why: criteria met (group; section of the source)",
-            "missing",
+            "missing: what would decide it",
         ):
             table.add_column(header, overflow="fold")
         for result in results:
@@ -190,13 +192,22 @@ def render_results(
                 _group_cell(result),
                 Text(result.outcome.nci_rome or "undetermined"),
                 Text(_criteria_cell(result)),
-                Text("\n".join(result.outcome.missing) or "-"),
+                Text(_missing_cell(result)),
             )
         console.print(table)
     else:
         console.print(Text("No patient could be classified."))
     render_issues(console, issues)
     console.print(Text(RESEARCH_NOTICE, style="italic"))
+
+
+def _missing_cell(result: Classification) -> str:
+    """The missing columns, and what each answer would leave (the one that narrows most
+    first): "mrd_eoi_percent: at most 0.01 % -> low; above 0.01 % -> high"."""
+    outcome = result.outcome
+    if outcome.deciding:
+        return "\n".join(d.as_text() for d in outcome.deciding)
+    return "\n".join(outcome.missing) or "-"
 
 
 def _group_cell(result: Classification) -> Text:
