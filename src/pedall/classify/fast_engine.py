@@ -265,20 +265,7 @@ class FastEngine:
         self._leaves(record, {}, leaves)
         possible = {code for _, codes in leaves for code in [codes[RISK_SCHEME]]}
         groups = ordered(risk, possible)
-        narrowing = {
-            prop: [
-                (
-                    value,
-                    frozenset(
-                        codes[RISK_SCHEME]
-                        for assigned, codes in leaves
-                        if prop not in assigned or assigned[prop] == value
-                    ),
-                )
-                for value in open_field.values
-            ]
-            for prop, open_field in self._open.items()
-        }
+        narrowing = self._narrowing(leaves)
         missing, deciding = missing_and_deciding(
             self._open, narrowing, frozenset(possible), self.domains, self.model, risk.codes()
         )
@@ -286,6 +273,27 @@ class FastEngine:
         criteria = reported_criteria(risk, certain, groups[0])
         nci = {codes[NCI_SCHEME] for _, codes in leaves}
         return Outcome(groups, missing, criteria, single(nci), deciding)
+
+    def _narrowing(self, leaves: list[Leaf]) -> dict[str, list[tuple[CellValue, frozenset[str]]]]:
+        """For each open field, each of its values with the groups possible when it takes
+        it (one pass over the leaves: a leaf that leaves a field open counts for all its
+        values)."""
+        by_value: dict[str, dict[CellValue, set[str]]] = {p: {} for p in self._open}
+        any_value: dict[str, set[str]] = {p: set() for p in self._open}
+        for assigned, codes in leaves:
+            group = codes[RISK_SCHEME]
+            for prop in self._open:
+                if prop in assigned:
+                    by_value[prop].setdefault(assigned[prop], set()).add(group)
+                else:
+                    any_value[prop].add(group)
+        return {
+            prop: [
+                (value, frozenset(by_value[prop].get(value, set()) | any_value[prop]))
+                for value in field.values
+            ]
+            for prop, field in self._open.items()
+        }
 
     def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""
