@@ -18,13 +18,17 @@ from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
 
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
-from pedall.patients.model import LESIONS_COLUMN, FieldKind, PatientField
+from pedall.patients.model import (
+    KARYOTYPE_COLUMN,
+    LESIONS_COLUMN,
+    LESIONS_PENDING_COLUMN,
+    FieldKind,
+    PatientField,
+)
+from pedall.patients.readers.csv_table import ALL_PENDING as ALL_PENDING
 from pedall.toolkit import toolkit
 
-# The optional columns of the patient-table contract that the form fills itself.
-KARYOTYPE_COLUMN = "karyotype"
-PENDING_COLUMN = "lesions_pending"
-ALL_PENDING = "all"  # the lesions_pending cell of a patient with no genetic result back
+PENDING_COLUMN = LESIONS_PENDING_COLUMN  # re-exported for the page templates
 # Words for the columns that the ontology gives no property label (yet).
 COLUMN_WORDS = {
     LESIONS_COLUMN: "genetic lesions detected",
