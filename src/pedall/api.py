@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pedall.classify.result import Classification
-from pedall.errors import IssueList, PatientIssue
+from pedall.errors import CappedIssues, IssueList, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.patients.readers.csv_table import PatientRecord, ReadResult
 from pedall.patients.readers.registry import reader_for_media_type
 from pedall.toolkit import Toolkit, toolkit
@@ -46,9 +47,16 @@ def media_kind(media_type: str) -> str:
     return reader_for_media_type(media_type).name
 
 
-def read_input(kb: KnowledgeBase, payload: bytes, media_type: str, source: str) -> ReadResult:
-    """Patient records from input of any registered format (``patients.readers.registry``)."""
-    return reader_for_media_type(media_type).read(payload, toolkit(kb), source)
+def read_input(
+    kb: KnowledgeBase,
+    payload: bytes,
+    media_type: str,
+    source: str,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> ReadResult:
+    """Patient records from input of any registered format (``patients.readers.registry``),
+    read within ``limits`` (cell size, columns, nesting depth)."""
+    return reader_for_media_type(media_type).read(payload, toolkit(kb), source, limits)
 
 
 def classify_input(
@@ -58,15 +66,18 @@ def classify_input(
     *,
     source: str = "<request>",
     engine: str = "fast",
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ClassifyOutcome:
     """Read, check and classify patient input; rows with errors (unreadable cells or
     data-quality errors) are reported, not classified; warnings do not stop a row.
+    The input is read within ``limits``; the first ``limits.max_issues`` errors (and
+    warnings) are listed, the others counted.
 
     ``engine="reference"`` checks and classifies with pyshacl and owlrl (slow; a record with
     too many missing fields for it is reported, not classified)."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
-    read = read_input(kb, payload, media_type, source)
+    read = read_input(kb, payload, media_type, source, limits)
     tools = toolkit(kb)
     accepted, issues = _checked(tools, read.records, engine)
     if engine == "reference":
@@ -77,7 +88,7 @@ def classify_input(
         results = tools.reference_engine.classify(accepted)
     else:
         results = tools.fast_engine.classify(accepted)
-    return ClassifyOutcome(results, _in_input_order(read.issues + issues))
+    return ClassifyOutcome(results, _in_input_order(read.issues + issues, limits))
 
 
 def validate_input(
@@ -87,8 +98,9 @@ def validate_input(
     *,
     source: str = "<request>",
     engine: str = "fast",
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> ValidationOutcome:
-    """Read patient input and check it against the data-quality shapes.
+    """Read patient input (within ``limits``) and check it against the data-quality shapes.
 
     >>> outcome = validate_input(kb, b"patient_id,age_years\\nP1,-2\\n", "text/csv")
     >>> outcome.conforms, outcome.issues[0].column
@@ -96,7 +108,7 @@ def validate_input(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
-    read = read_input(kb, payload, media_type, source)
+    read = read_input(kb, payload, media_type, source, limits)
     checker = toolkit(kb).data_quality
     report = None
     if engine == "reference":
@@ -104,7 +116,8 @@ def validate_input(
         issues = [issue for found in by_record for issue in found]
     else:
         issues = checker.check(read.records)
-    return ValidationOutcome(_in_input_order(read.issues + issues), read.records, checker, report)
+    ordered = _in_input_order(read.issues + issues, limits)
+    return ValidationOutcome(ordered, read.records, checker, report)
 
 
 def _checked(
@@ -122,6 +135,8 @@ def _checked(
     return accepted, issues
 
 
-def _in_input_order(issues: list[PatientIssue]) -> list[PatientIssue]:
-    """Issues by source and line (a stable sort: each row's issues keep their order)."""
-    return sorted(issues, key=lambda i: (i.source or "", i.line if i.line is not None else 0))
+def _in_input_order(issues: list[PatientIssue], limits: InputLimits) -> CappedIssues:
+    """Issues by source and line (a stable sort: each row's issues keep their order), the
+    first ``limits.max_issues`` errors and warnings kept, the others counted."""
+    ordered = sorted(issues, key=lambda i: (i.source or "", i.line if i.line is not None else 0))
+    return CappedIssues(limits.max_issues, ordered)

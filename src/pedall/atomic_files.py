@@ -7,7 +7,8 @@ permissions their content calls for.
   file a program creates; a replaced file keeps its mode.
 
 The temporary file is created with that mode (``os.open`` with ``O_EXCL``, so the kernel
-applies the umask), never readable by others while it is written.
+applies the umask), never readable by others while it is written. SIGINT and SIGTERM
+while it is written remove it (the run then exits with a non-zero status).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import IO
 
 PRIVATE_MODE = 0o600
@@ -45,23 +49,54 @@ def _atomic(path: Path, *, private: bool) -> Iterator[int]:
     """A file descriptor of a new temporary file next to ``path``, renamed to ``path``
     when the block ends (the caller closes the descriptor inside the block)."""
     keep = None if private or not path.exists() else path.stat().st_mode & 0o7777
-    while True:
-        temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    temporary: Path | None = None
+    with _termination_raises():
         try:
-            handle = os.open(
-                temporary,
-                os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                PRIVATE_MODE if private else SHARED_MODE,
-            )
-        except FileExistsError:
-            continue
-        break
+            while True:
+                temporary = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+                try:
+                    handle = os.open(
+                        temporary,
+                        os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                        PRIVATE_MODE if private else SHARED_MODE,
+                    )
+                except FileExistsError:
+                    continue
+                break
+            yield handle
+            if keep is not None:
+                os.chmod(temporary, keep)
+            os.replace(temporary, path)
+        except BaseException:
+            if temporary is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
+            raise
+
+
+@contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """While a temporary file exists, SIGTERM raises ``SystemExit(143)`` as SIGINT raises
+    ``KeyboardInterrupt``, so the file is removed on the way out (by default SIGTERM ends
+    a Python process at once, leaving it behind) and the exit status says the run was
+    stopped. Only in the main thread, where SIGTERM still has its default action."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:  # a process forked meanwhile (a cohort worker) ends as usual
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        yield handle
-        if keep is not None:
-            os.chmod(temporary, keep)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

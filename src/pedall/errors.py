@@ -15,6 +15,9 @@
      +-- KaryotypeError (ValueError)         an ISCN karyotype pedall cannot read, with its position
      +-- InputFormatError (ValueError)       a whole input file cannot be read
      |    +-- UnsupportedMediaTypeError      input of a media type pedall does not read
+     |    +-- InputLimitError                input over a limit (columns, nesting depth)
+     +-- UploadLimitError (RuntimeError)     an upload over the service's time or memory limit
+     +-- ServiceBusyError (RuntimeError)     every upload worker stayed busy
      +-- UnknownTermError (LookupError)      no such term (or download) in the graph
      +-- BadRequestError (ValueError)        a request parameter pedall cannot use
      |    +-- ShapesError                    a user's SHACL shapes pedall cannot run
@@ -26,7 +29,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -85,6 +88,20 @@ class InputFormatError(PedallError, ValueError):
 
 class UnsupportedMediaTypeError(InputFormatError):
     """Input of a media type pedall does not read (HTTP 415)."""
+
+
+class InputLimitError(InputFormatError):
+    """Input over one of pedall's limits on its shape, such as more columns or deeper
+    nesting than allowed; the message names the limit and its setting (HTTP 413)."""
+
+
+class UploadLimitError(PedallError, RuntimeError):
+    """An upload whose reading and checking ran over the service's time limit or memory
+    cap, and was stopped; the message names the limit (HTTP 413)."""
+
+
+class ServiceBusyError(PedallError, RuntimeError):
+    """Every upload worker stayed busy for the whole time limit (HTTP 503: try again)."""
 
 
 class UnknownTermError(PedallError, LookupError):
@@ -177,9 +194,70 @@ def warnings_in(issues: Iterable[PatientIssue]) -> list[PatientIssue]:
     return [issue for issue in issues if not issue.is_error]
 
 
+class CappedIssues(list[PatientIssue]):
+    """Issues in the order added, keeping the first ``limit`` errors and the first
+    ``limit`` warnings; the others are only counted (``errors_not_shown``,
+    ``warnings_not_shown``), so a table whose every row is wrong costs a count, not memory.
+    Adding another ``CappedIssues`` adds its counts too.
+
+    >>> issues = CappedIssues(1, [PatientIssue(2, "age_years", "x", "bad")] * 3)
+    >>> len(issues), issues.errors_not_shown, issues.warnings_not_shown
+    (1, 2, 0)
+    """
+
+    def __init__(self, limit: int, issues: Iterable[PatientIssue] = ()) -> None:
+        if limit < 1:
+            raise ValueError("an issue limit must be at least 1")
+        super().__init__()
+        self.limit = limit
+        self.errors_not_shown = 0
+        self.warnings_not_shown = 0
+        self._errors = 0
+        self._warnings = 0
+        self.extend(issues)
+
+    def append(self, issue: PatientIssue) -> None:
+        if issue.is_error:
+            if self._errors >= self.limit:
+                self.errors_not_shown += 1
+                return
+            self._errors += 1
+        else:
+            if self._warnings >= self.limit:
+                self.warnings_not_shown += 1
+                return
+            self._warnings += 1
+        super().append(issue)
+
+    def extend(self, issues: Iterable[PatientIssue]) -> None:
+        for issue in issues:
+            self.append(issue)
+        if isinstance(issues, CappedIssues):
+            self.errors_not_shown += issues.errors_not_shown
+            self.warnings_not_shown += issues.warnings_not_shown
+
+    def __iadd__(self, issues: Iterable[PatientIssue]) -> CappedIssues:  # type: ignore[override,misc]
+        self.extend(issues)
+        return self
+
+
+def not_shown(issues: Sequence[PatientIssue]) -> dict[str, int]:
+    """How many errors and warnings a capped list left out, as the JSON contract writes
+    them (``{"errors_not_shown": N}``); nothing for a list that left none out."""
+    if not isinstance(issues, CappedIssues):
+        return {}
+    counts = {
+        "errors_not_shown": issues.errors_not_shown,
+        "warnings_not_shown": issues.warnings_not_shown,
+    }
+    return {key: count for key, count in counts.items() if count}
+
+
 class IssueList:
     """What an outcome holding ``issues`` says of them: its errors, its warnings, and both
-    as the JSON contract writes them (shared by the classify and validate outcomes)."""
+    as the JSON contract writes them (shared by the classify and validate outcomes). When
+    ``issues`` is a ``CappedIssues`` that left some out, the JSON says how many
+    (``errors_not_shown``, ``warnings_not_shown``)."""
 
     issues: list[PatientIssue]
 
@@ -195,4 +273,5 @@ class IssueList:
         return {
             "errors": [i.as_dict() for i in self.errors],
             "warnings": [i.as_dict() for i in self.warnings],
+            **not_shown(self.issues),
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.patients.model import ID_COLUMN, LESIONS_COLUMN, PatientModel
@@ -69,7 +70,7 @@ def match_header(names: list[str], model: PatientModel, source: str) -> TableHea
             f"{source}: line {HEADER_LINE}: no {ID_COLUMN!r} column; the header must name "
             f"the columns ({', '.join(model.columns)})"
         )
-    repeated = sorted({h for h in matched if matched.count(h) > 1})
+    repeated = sorted(h for h, count in Counter(matched).items() if count > 1)
     if repeated:
         spelled = [
             f"{c} (as {', '.join(repr(n) for n, m in zip(names, matched, strict=True) if m == c)})"

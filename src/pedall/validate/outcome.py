@@ -9,7 +9,8 @@ from functools import cached_property
 from rdflib import Graph
 
 from pedall import RESEARCH_NOTICE
-from pedall.errors import IssueList, PatientIssue
+from pedall.errors import IssueList, PatientIssue, not_shown
+from pedall.patients.printable import printable
 from pedall.patients.readers.csv_table import PatientRecord
 from pedall.validate.checker import DataQualityChecker
 from pedall.validate.shape_issues import ShapeIssue
@@ -47,14 +48,24 @@ class ValidationOutcome(IssueList):
         """A report for a person: each problem with its patient, field, value and reason."""
         errors, warnings = self.errors, self.warnings
         verdict = "conforms" if self.conforms else "does not conform"
+        hidden = not_shown(self.issues)
+        hidden_errors = hidden.get("errors_not_shown", 0)
+        hidden_warnings = hidden.get("warnings_not_shown", 0)
         lines = [
             "pedall data-quality report",
-            f"{len(errors)} error(s), {len(warnings)} warning(s): the input {verdict}.",
+            f"{len(errors) + hidden_errors} error(s), {len(warnings) + hidden_warnings} "
+            f"warning(s): the input {verdict}.",
         ]
-        for title, issues in (("Errors", errors), ("Warnings", warnings)):
+        for title, issues, more in (
+            ("Errors", errors, hidden_errors),
+            ("Warnings", warnings, hidden_warnings),
+        ):
             if issues:
                 lines += ["", f"{title}:"]
-                lines += [_describe(issue) for issue in issues]
+                # Patient text is shown as escapes where it holds control characters.
+                lines += [printable(_describe(issue)) for issue in issues]
+            if more:
+                lines.append(f"  ... and {more:,} more, not shown (setting max_issues)")
         lines += ["", RESEARCH_NOTICE]
         return "\n".join(lines) + "\n"
 

@@ -21,10 +21,11 @@ from rich.text import Text
 from pedall import RESEARCH_NOTICE
 from pedall.classify.result import NCI_SCHEME, RISK_SCHEME, Classification
 from pedall.classify.schemes import Scheme
-from pedall.errors import PatientIssue
+from pedall.errors import PatientIssue, not_shown
 from pedall.namespaces import PATIENT, PEDALL, PREFIXES
 from pedall.patients.graph import PatientGraphWriter, patient_node
 from pedall.patients.model import PatientModel
+from pedall.patients.printable import printable
 from pedall.patients.readers.csv_table import PatientRecord
 
 CSV_COLUMNS = (
@@ -188,7 +189,7 @@ def render_results(
             table.add_column(header, overflow="fold")
         for result in results:
             table.add_row(
-                Text(result.patient_id),
+                Text(printable(result.patient_id)),
                 _group_cell(result),
                 Text(result.outcome.nci_rome or "undetermined"),
                 Text(_criteria_cell(result)),
@@ -237,24 +238,35 @@ def _criteria_cell(result: Classification) -> str:
 
 
 def render_issues(console: Console, issues: Sequence[PatientIssue]) -> None:
-    """The located errors and warnings: file, line or node, patient, field, value, problem."""
+    """The located errors and warnings: file, line or node, patient, field, value, problem
+    (and how many were not shown, when the list was capped)."""
+    hidden = not_shown(issues)
     for severity, title in (("error", "Errors"), ("warning", "Warnings")):
         chosen = [i for i in issues if i.is_error == (severity == "error")]
+        more = hidden.get(f"{severity}s_not_shown", 0)
         if not chosen:
             continue
-        table = Table(title=f"{title} ({len(chosen)})", title_style="bold")
+        table = Table(title=f"{title} ({len(chosen) + more:,})", title_style="bold")
         for column in ("file", "where", "patient", "field", "value", "problem"):
             table.add_column(column, overflow="fold")
         for issue in chosen:
-            # Text, not markup: patient data must be shown as given, brackets included.
+            # Text, not markup: patient data must be shown as given, brackets included;
+            # control characters (ANSI escapes, line breaks) as visible escapes.
             table.add_row(
-                Text(issue.source or ""),
-                Text(where(issue)),
-                Text(issue.patient_id or ""),
-                Text(issue.column or ""),
-                Text(issue.value if issue.value is not None else ""),
-                Text(issue.message),
+                *(
+                    Text(printable(cell))
+                    for cell in (
+                        issue.source or "",
+                        where(issue),
+                        issue.patient_id or "",
+                        issue.column or "",
+                        issue.value if issue.value is not None else "",
+                        issue.message,
+                    )
+                )
             )
+        if more:
+            table.caption = f"... and {more:,} more, not shown (setting max_issues)"
         console.print(table)
 
 

@@ -7,9 +7,9 @@ columns, codes and lesion synonyms come from the ontology through ``PatientModel
 
 from __future__ import annotations
 
-import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -18,6 +18,7 @@ from rdflib import URIRef
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.patients.header import TableHeader, match_header
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.patients.karyotype_fields import apply_karyotype
 from pedall.patients.lesion_bounds import bound_violations
 from pedall.patients.model import (
@@ -30,6 +31,7 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
+from pedall.patients.readers.table_guard import GuardedTable, OverLimitRow, over_limit_issues
 
 LESION_SEPARATOR = ";"
 ALL_PENDING = "all"  # the lesions_pending cell of a patient with no genetic result back
@@ -77,20 +79,12 @@ def parse_cell(spec: PatientField, text: str) -> CellValue:
     """The value of one non-empty cell; ValueError with what was expected otherwise."""
     cell = text.strip()
     if spec.kind in (FieldKind.NUMBER, FieldKind.INTEGER):
-        if spec.kind is FieldKind.INTEGER:
-            try:
-                return int(cell)
-            except ValueError:
-                raise ValueError(spec.expected()) from None
-        if "_" in cell or "," in cell:
+        # Plain ASCII digits only: int() and float() also take 1e5, 4_6, inf and digits of
+        # other scripts (full-width, Arabic-Indic), none of which a table should hold.
+        form = _INTEGER if spec.kind is FieldKind.INTEGER else _DECIMAL
+        if not form.fullmatch(cell):
             raise ValueError(spec.expected())
-        try:
-            number = float(cell)
-        except ValueError:
-            raise ValueError(spec.expected()) from None
-        if not math.isfinite(number):
-            raise ValueError(spec.expected())
-        return number
+        return int(cell) if spec.kind is FieldKind.INTEGER else float(cell)
     if spec.kind is FieldKind.BOOLEAN:
         lowered = cell.lower()
         if lowered in ("true", "false"):
@@ -104,15 +98,21 @@ def parse_cell(spec: PatientField, text: str) -> CellValue:
     raise ValueError(f"column {spec.column} cannot be read")
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
 # The few coded values, made once (building an IRI checks it, which costs).
 _coded_value = lru_cache(maxsize=4096)(URIRef)
 
 
-def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadResult:
+def read_csv(
+    text: str, model: PatientModel, source: str = "<input>", limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
     """Read a patient table. Rows with an unreadable cell, an empty or duplicate id, or an
     unknown lesion become issues; the others become records."""
     result = ReadResult()
-    header, rows = open_table(io.StringIO(text.lstrip("\ufeff"), newline=""), model, source)
+    stream = io.StringIO(text.lstrip("\ufeff"), newline="")
+    header, rows = open_table(stream, model, source, limits)
     result.columns = list(header)
     result.issues += header.issues
     reader = RowReader(tuple(header), model, source)
@@ -127,14 +127,15 @@ def read_csv(text: str, model: PatientModel, source: str = "<input>") -> ReadRes
 
 
 def open_table(
-    lines: Iterable[str], model: PatientModel, source: str
+    lines: Iterable[str], model: PatientModel, source: str, limits: InputLimits = DEFAULT_LIMITS
 ) -> tuple[TableHeader, Iterator[tuple[int, list[str]]]]:
     """The header of a patient table (contract columns under their canonical names, with
     the warnings of ``match_header``) and an iterator over its non-blank rows (with the
     line each starts on), read lazily from ``lines`` (a text stream opened with
-    ``newline=""``); InputFormatError when the header is unusable."""
-    reader = csv.reader(lines)
-    raw = next(reader, None)
+    ``newline=""``) within ``limits`` (``table_guard``); InputFormatError when the header
+    is unusable."""
+    reader = GuardedTable(lines, limits, source)
+    raw = reader.header()
     if raw is None or not any(h.strip() for h in raw):
         raise InputFormatError(f"{source}: empty input, expected a header row with {ID_COLUMN}")
     return match_header([h.strip() for h in raw], model, source), _rows(reader)
@@ -145,7 +146,7 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     ended = reader.line_num  # type: ignore[attr-defined]
     for row in reader:
         start, ended = ended + 1, reader.line_num  # type: ignore[attr-defined]
-        if not "".join(row).strip():  # every cell blank
+        if not "".join(row).strip() and not isinstance(row, OverLimitRow):  # every cell blank
             continue
         yield start, row
 
@@ -180,7 +181,7 @@ class RowReader:
         return self.model.field_by_column()
 
     def read(self, line: int, row: list[str]) -> RowRead:
-        issues: list[PatientIssue] = []
+        issues = over_limit_issues(line, row, self.header, self.source)
         record, checked_id = _read_row(
             line, row, list(self.header), self.fields, self.model, self.source, issues
         )

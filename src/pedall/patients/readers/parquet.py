@@ -11,6 +11,7 @@ imported when a file is read (``pip install 'pedall[parquet]'``).
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import math
 from collections.abc import Iterator
@@ -42,7 +43,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer():
             return str(int(value))
-        return repr(value)
+        # Positional, as a table writes it (repr gives 5e-05, which a cell may not hold).
+        return format(decimal.Decimal(repr(value)), "f")
     if isinstance(value, list | tuple):
         return LESION_SEPARATOR.join(cell_text(item) for item in value)
     return str(value)

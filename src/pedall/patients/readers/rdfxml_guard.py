@@ -2,8 +2,8 @@
 
 An internal entity that refers to others grows quadratically when expanded (a 700-byte
 document kept rdflib busy for minutes), and an external entity names a document to load.
-RDF/XML needs neither, so any ``<!DOCTYPE`` or ``<!ENTITY`` is refused outright, and
-only then does pyoxigraph parse the text.
+RDF/XML needs neither, so any ``<!DOCTYPE`` or ``<!ENTITY`` is refused outright; elements
+nested deeper than the limit are refused too; only then does pyoxigraph parse the text.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import re
 import pyoxigraph as ox
 
 from pedall.errors import InputFormatError
+from pedall.patients.input_limits import DEFAULT_LIMITS
+from pedall.patients.readers.nesting import refuse_deep_xml
 
 # Markup declarations: "<!" followed by a keyword (comments and CDATA sections are fine).
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
@@ -42,14 +44,17 @@ def refuse_declarations(text: str, source: str) -> None:
         )
 
 
-def rdfxml_to_ntriples(payload: bytes, source: str = "<request>") -> bytes:
-    """The triples of an RDF/XML upload as N-Triples, after ``refuse_declarations``."""
+def rdfxml_to_ntriples(
+    payload: bytes, source: str = "<request>", max_depth: int = DEFAULT_LIMITS.max_depth
+) -> bytes:
+    """The triples of an RDF/XML upload as N-Triples, after ``refuse_declarations`` and
+    ``refuse_deep_xml`` (pyoxigraph's parser is quadratic in the element depth)."""
     text = xml_text(payload, source)
     refuse_declarations(text, source)
+    document = text.encode("utf-8")
+    refuse_deep_xml(document, max_depth, source)
     try:
-        triples = [
-            quad.triple for quad in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.RDF_XML)
-        ]
+        triples = [quad.triple for quad in ox.parse(document, format=ox.RdfFormat.RDF_XML)]
     except SyntaxError as error:
         raise InputFormatError(f"{source}: not valid RDF/XML: {error}") from None
     return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""

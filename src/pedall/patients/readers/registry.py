@@ -11,15 +11,16 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Protocol
 
-from pedall.errors import InputFormatError, UnsupportedMediaTypeError
+from pedall.errors import UnsupportedMediaTypeError
 from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import ReadResult, read_csv
+from pedall.patients.readers.nesting import refuse_deep_json
 from pedall.patients.readers.parquet import read_parquet
 from pedall.patients.readers.phenopacket import (
     MEDIA_TYPE,
@@ -28,6 +29,7 @@ from pedall.patients.readers.phenopacket import (
 )
 from pedall.patients.readers.rdf import RdfPatientFields, read_rdf
 from pedall.patients.readers.rdfxml_guard import rdfxml_to_ntriples
+from pedall.patients.readers.utf8_text import utf8_text
 
 
 class ReaderTools(Protocol):
@@ -43,7 +45,17 @@ class ReaderTools(Protocol):
     def rdf_fields(self) -> RdfPatientFields: ...
 
 
-ReadFunction = Callable[[bytes, ReaderTools, str], ReadResult]
+class ReadFunction(Protocol):
+    """How a reader reads: the payload, the compiled knowledge, the name in issues, and
+    the limits on the input (``pedall.patients.input_limits``)."""
+
+    def __call__(
+        self,
+        payload: bytes,
+        tools: ReaderTools,
+        source: str,
+        limits: InputLimits = DEFAULT_LIMITS,
+    ) -> ReadResult: ...
 
 
 @dataclass(frozen=True)
@@ -58,40 +70,57 @@ class PatientReader:
     read: ReadFunction
 
 
-def utf8_text(payload: bytes, source: str) -> str:
-    """The payload as text (a byte-order mark is dropped); InputFormatError otherwise."""
-    try:
-        return payload.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputFormatError(f"{source}: not UTF-8 text ({error})") from error
-
-
-def _csv(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
-    return read_csv(utf8_text(payload, source), tools.model, source)
+def _csv(
+    payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
+    return read_csv(utf8_text(payload, source), tools.model, source, limits)
 
 
 def _rdf(kind: str) -> ReadFunction:
-    def read(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
-        return read_rdf(utf8_text(payload, source), kind, tools.model, tools.rdf_fields, source)
+    def read(
+        payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+    ) -> ReadResult:
+        text = utf8_text(payload, source)
+        if kind == "json-ld":
+            refuse_deep_json(text, limits.max_depth, source)
+        return read_rdf(text, kind, tools.model, tools.rdf_fields, source)
 
     return read
 
 
-def _phenopackets(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
-    return read_phenopackets(utf8_text(payload, source), tools.kb, tools.model, source)
+def _phenopackets(
+    payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
+    text = utf8_text(payload, source)
+    refuse_deep_json(text, limits.max_depth, source)
+    return read_phenopackets(text, tools.kb, tools.model, source)
 
 
-def _json(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
+def _json(
+    payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
     # A .json file or an application/json body holding phenopackets (objects with
     # "subject" and "metaData") is read as phenopackets; any other JSON as JSON-LD.
-    if looks_like_phenopackets(utf8_text(payload, source)):
-        return _phenopackets(payload, tools, source)
-    return _rdf("json-ld")(payload, tools, source)
+    text = utf8_text(payload, source)
+    refuse_deep_json(text, limits.max_depth, source)
+    if looks_like_phenopackets(text):
+        return _phenopackets(payload, tools, source, limits)
+    return _rdf("json-ld")(payload, tools, source, limits)
 
 
-def _rdfxml(payload: bytes, tools: ReaderTools, source: str) -> ReadResult:
-    # RDF/XML is guarded (no DTD, no entities) and turned into N-Triples, a Turtle subset.
-    return _rdf("turtle")(rdfxml_to_ntriples(payload, source), tools, source)
+def _rdfxml(
+    payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
+    # RDF/XML is guarded (no DTD, no entities, no deep nesting) and turned into
+    # N-Triples, a Turtle subset.
+    ntriples = rdfxml_to_ntriples(payload, source, limits.max_depth)
+    return _rdf("turtle")(ntriples, tools, source, limits)
+
+
+def _parquet(
+    payload: bytes, tools: ReaderTools, source: str, limits: InputLimits = DEFAULT_LIMITS
+) -> ReadResult:
+    return read_parquet(payload, tools.model, source)
 
 
 READERS: tuple[PatientReader, ...] = (
@@ -115,7 +144,7 @@ READERS: tuple[PatientReader, ...] = (
         ("application/vnd.apache.parquet", "application/x-parquet"),
         (".parquet",),
         False,  # read whole through ``read`` (in record batches), not by the CSV streamer
-        lambda payload, tools, source: read_parquet(payload, tools.model, source),
+        _parquet,
     ),
 )
 
