@@ -19,7 +19,9 @@ from pedall.patients.readers.registry import reader_for_path
 
 PHENOPACKET = "application/x-phenopacket+json"
 CSV_HEADER = "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome,lesions\n"
-PENDING_HEADER = "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome,lesions,lesions_pending\n"
+PENDING_HEADER = (
+    "patient_id,sex,age_years,wbc_per_ul,immunophenotype,down_syndrome,lesions,lesions_pending\n"
+)
 
 
 def term(identifier: str, label: str = "") -> pp.OntologyClass:
