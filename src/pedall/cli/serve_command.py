@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from pedall import RESEARCH_NOTICE
+from pedall.cli.limit_options import input_limit_options
 from pedall.cli.options import data_root_option, global_options
+from pedall.patients.input_limits import InputLimits
 
 ENV_NO_CACHE = "PEDALL_NO_CACHE"  # pedall.knowledge.cache.ENV_NO_CACHE, without importing rdflib
 
@@ -45,6 +47,29 @@ ENV_NO_CACHE = "PEDALL_NO_CACHE"  # pedall.knowledge.cache.ENV_NO_CACHE, without
     help="Largest request body accepted (HTTP 413 above).",
 )
 @click.option(
+    "--upload-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds reading, checking and classifying one patient upload may take (HTTP 413 "
+    "above; the upload worker is stopped and replaced).",
+)
+@click.option(
+    "--upload-workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Upload worker processes (patient uploads that can run at once).",
+)
+@click.option(
+    "--upload-memory-mb",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=512),
+    help="Memory each upload worker may use; an upload needing more gets HTTP 413.",
+)
+@input_limit_options
+@click.option(
     "--allowed-host",
     "allowed_hosts",
     multiple=True,
@@ -60,6 +85,10 @@ def serve(
     workers: int,
     query_memory_mb: int,
     max_body_bytes: int,
+    upload_timeout: float,
+    upload_workers: int,
+    upload_memory_mb: int,
+    limits: InputLimits,
     allowed_hosts: tuple[str, ...],
 ) -> None:
     """Run the HTTP service: SPARQL endpoint, linked data, /classify, /validate and pages.
@@ -87,6 +116,10 @@ def serve(
         query_memory_bytes=query_memory_mb * 1024**2,
         data_root=data_root,
         allowed_hosts=allowed_hosts,
+        upload_timeout=upload_timeout,
+        upload_workers=upload_workers,
+        upload_memory_bytes=upload_memory_mb * 1024**2,
+        limits=limits,
     )
     access = logging.getLogger(ACCESS_LOGGER)
     if not access.handlers:

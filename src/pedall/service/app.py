@@ -2,8 +2,8 @@
 the patient endpoints and the pages; nothing is built at import time.
 
 Startup loads the knowledge base, computes its inferences once, and starts the query
-workers with the graph (inferred triples included). Errors map to HTTP statuses in one
-place (``ERROR_STATUS``).
+workers with the graph (inferred triples included) and the upload workers that read
+patient uploads. Errors map to HTTP statuses in one place (``ERROR_STATUS``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pedall.errors import (
     DataFileError,
     ForbiddenQueryError,
     InputFormatError,
+    InputLimitError,
     NotAcceptableError,
     PatientDataError,
     PedallError,
@@ -35,9 +36,11 @@ from pedall.errors import (
     QueryWorkerError,
     ReadOnlyError,
     RequestTooLargeError,
+    ServiceBusyError,
     UnknownQueryError,
     UnknownTermError,
     UnsupportedMediaTypeError,
+    UploadLimitError,
 )
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import package_folder
@@ -50,7 +53,7 @@ from pedall.service.graph_downloads import GraphDownloads
 from pedall.service.linked_data import linked_data_router, unknown_term_page
 from pedall.service.ontology_docs import ontology_docs_router
 from pedall.service.pages import pages_router
-from pedall.service.patient_api import patient_router
+from pedall.service.patient_api import ANSWER_SECTIONS, patient_router
 from pedall.service.query_workers import QueryWorkerPool
 from pedall.service.report_api import report_router
 from pedall.service.security_headers import LOOPBACK_HOSTS, SecurityHeadersMiddleware
@@ -59,6 +62,7 @@ from pedall.service.shacl_endpoint import shacl_router
 from pedall.service.sparql_protocol import sparql_router
 from pedall.service.state import ServiceState
 from pedall.service.term_views import TermViews
+from pedall.service.upload_workers import UploadWorkerPool
 from pedall.toolkit import toolkit
 
 # Most specific class first: the first match decides the status.
@@ -71,6 +75,9 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (UnknownQueryError, 404),
     (UnknownTermError, 404),
     (RequestTooLargeError, 413),
+    (InputLimitError, 413),
+    (UploadLimitError, 413),
+    (ServiceBusyError, 503),
     (UnsupportedMediaTypeError, 415),
     (InputFormatError, 400),
     (BadRequestError, 400),
@@ -94,13 +101,29 @@ def open_service(settings: ServiceSettings) -> ServiceState:
     del store
     tools = toolkit(knowledge)
     _ = tools.fast_engine, tools.data_quality  # compile once, not inside a request
+    uploads = UploadWorkerPool(
+        knowledge.files,
+        knowledge.cache,
+        size=settings.upload_workers,
+        timeout=settings.upload_timeout,
+        memory_bytes=settings.upload_memory_bytes,
+        limits=settings.limits,
+        sections=ANSWER_SECTIONS,
+    )
+    uploads.workers.launch()  # they load while the query workers do
     pool = QueryWorkerPool(
         ntriples,
         size=settings.workers,
         timeout=settings.query_timeout,
         memory_bytes=settings.query_memory_bytes,
     )
-    pool.start()
+    try:
+        pool.start()
+        uploads.workers.wait_ready()
+    except BaseException:
+        uploads.workers.close()
+        pool.close()
+        raise
     return ServiceState(
         settings=settings,
         knowledge=knowledge,
@@ -110,6 +133,7 @@ def open_service(settings: ServiceSettings) -> ServiceState:
         term_views=TermViews(knowledge.graph, knowledge.shapes, knowledge.inferred),
         downloads=GraphDownloads(knowledge),
         templates=Jinja2Templates(directory=package_folder("pedall.service", "templates")),
+        upload_pool=uploads,
     )
 
 
@@ -177,6 +201,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             yield
         finally:
             state.query_pool.close()
+            state.upload_pool.workers.close()
 
     app = FastAPI(
         title="pedall",
@@ -209,7 +234,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     @app.get("/health", tags=["Service"])
     def health(request: Request) -> dict[str, object]:
-        """Whether the service is up, with its query workers."""
+        """Whether the service is up, with its query and upload workers."""
         state: ServiceState = request.app.state.pedall
         return {
             "status": "ok",
@@ -217,6 +242,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "query_workers": state.query_pool.worker_pids(),
             "idle_query_workers": state.query_pool.idle_workers(),
             "query_timeout_seconds": settings.query_timeout,
+            "upload_workers": state.upload_pool.workers.worker_pids(),
+            "idle_upload_workers": state.upload_pool.workers.idle_workers(),
+            "upload_timeout_seconds": settings.upload_timeout,
         }
 
     return app

@@ -4,18 +4,18 @@ RDF/XML by ``Content-Type``; phenopackets as ``application/json`` by content or
 ``Accept: application/fhir+json`` on ``/classify``; ``?summary=true`` adds the cohort
 summary to the JSON, as ``pedall classify --format json --summary`` does).
 
-Patient data lives only for the request: it is not stored, not logged (the access log
-has no bodies) and answers say ``Cache-Control: no-store``.
+The work (reading within the input limits, checking, classifying, serializing) runs in
+the upload workers, off the event loop, under a time limit and a memory cap. Patient data
+lives only for the request: it is not stored, not logged (the access log has no bodies)
+and answers say ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from pedall import RESEARCH_NOTICE
-from pedall.api import ClassifyOutcome, classify_input, validate_input
+from pedall.api import ClassifyOutcome
 from pedall.classify.schemes import read_schemes
 from pedall.cohort.summary import summarize
 from pedall.errors import NotAcceptableError
@@ -24,14 +24,14 @@ from pedall.patients.readers.registry import READERS, reader_for_media_type
 from pedall.service.negotiation import TURTLE, negotiate
 from pedall.service.request_body import read_body
 from pedall.service.state import service_state
+from pedall.service.upload_workers import JSON, Section, UploadAnswer, UploadRequest
+from pedall.service.upload_workers import SOURCE as SOURCE  # the name issues give an upload
 from pedall.writers.fhir import MEDIA_TYPE as FHIR_JSON
-from pedall.writers.fhir import fhir_bundle
 
-SOURCE = "<request>"
 NO_STORE = {"Cache-Control": "no-store"}
-VALIDATION_ANSWERS = {"application/json": "application/json", TURTLE: TURTLE}
+VALIDATION_ANSWERS = {JSON: JSON, TURTLE: TURTLE}
 # "Accept: application/fhir+json" asks for a FHIR R4 Bundle (pedall.writers.fhir).
-CLASSIFY_ANSWERS = {"application/json": "application/json", FHIR_JSON: FHIR_JSON}
+CLASSIFY_ANSWERS = {JSON: JSON, FHIR_JSON: FHIR_JSON}
 
 PATIENT_BODY = {
     "requestBody": {
@@ -50,52 +50,46 @@ async def patient_payload(request: Request) -> tuple[bytes, str]:
     return payload, content_type
 
 
+async def answer(request: Request, upload: UploadRequest) -> Response:
+    """The answer of an upload worker (``pedall.service.upload_workers``) to ``upload``."""
+    made: UploadAnswer = await service_state(request).upload_pool.answer(upload)
+    return Response(made.body, made.status, NO_STORE, media_type=made.media_type)
+
+
 def patient_router() -> APIRouter:
-    """The routes that classify and validate posted patient data."""
+    """The routes that classify and validate posted patient data (in upload workers)."""
     router = APIRouter(tags=["Patients"])
 
     @router.post("/classify", response_class=JSONResponse, openapi_extra=PATIENT_BODY)
     async def classify(request: Request, summary: bool = False) -> Response:
         """Classify every patient posted; 200 when all were read, 422 with the located
-        errors (and the results of the good rows) otherwise, 400 for unreadable input.
+        errors (and the results of the good rows) otherwise, 400 for unreadable input,
+        413 over a limit (time, memory, columns, nesting).
         ``summary=true`` adds the cohort summary (``summary``) to the JSON answer."""
-        posted = await patient_payload(request)
-        knowledge = service_state(request).knowledge
-        outcome = await run_in_threadpool(
-            classify_input, knowledge, posted[0], posted[1], source=SOURCE
-        )
-        status = 422 if outcome.has_errors else 200
-        if negotiate(request.headers.get("accept"), CLASSIFY_ANSWERS) == FHIR_JSON:
-            bundle = fhir_bundle(knowledge, outcome.results, outcome.issues)
-            return JSONResponse(bundle, status, NO_STORE, media_type=FHIR_JSON)
-        answer = outcome.as_json()
-        if summary:
-            answer["summary"] = await run_in_threadpool(_summary, knowledge, outcome)
-        answer["notice"] = RESEARCH_NOTICE
-        return JSONResponse(answer, status_code=status, headers=NO_STORE)
+        payload, media_type = await patient_payload(request)
+        wanted = negotiate(request.headers.get("accept"), CLASSIFY_ANSWERS)
+        sections = ("summary",) if summary else ()
+        upload = UploadRequest("classify", payload, media_type, wanted or JSON, sections)
+        return await answer(request, upload)
 
     @router.post("/validate", response_class=JSONResponse, openapi_extra=PATIENT_BODY)
     async def validate(request: Request) -> Response:
         """Check posted patient data against the data-quality shapes: the JSON report
         (or, for "Accept: text/turtle", the SHACL report graph); 422 when it does not
-        conform, 400 for unreadable input."""
-        posted = await patient_payload(request)
+        conform, 400 for unreadable input, 413 over a limit."""
+        payload, media_type = await patient_payload(request)
         answer_type = negotiate(request.headers.get("accept"), VALIDATION_ANSWERS)
         if answer_type is None:
             raise NotAcceptableError("answers are application/json or text/turtle")
-        knowledge = service_state(request).knowledge
-        outcome = await run_in_threadpool(
-            validate_input, knowledge, posted[0], posted[1], source=SOURCE
-        )
-        status = 200 if outcome.conforms else 422
-        if answer_type == TURTLE:
-            report = outcome.report_graph.serialize(format="turtle", encoding="utf-8")
-            return Response(report, status_code=status, media_type=TURTLE, headers=NO_STORE)
-        answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
-        return JSONResponse(answer, status_code=status, headers=NO_STORE)
+        return await answer(request, UploadRequest("validate", payload, media_type, answer_type))
 
     return router
 
 
-def _summary(knowledge: KnowledgeBase, outcome: ClassifyOutcome) -> dict[str, object]:
+def summary_section(knowledge: KnowledgeBase, outcome: ClassifyOutcome) -> dict[str, object]:
+    """The ``summary`` section of a classify answer (``?summary=true``)."""
     return summarize(outcome.results, outcome.issues, read_schemes(knowledge.graph)).as_dict()
+
+
+# The extra sections a classify answer may carry, made in the upload workers.
+ANSWER_SECTIONS: dict[str, Section] = {"summary": summary_section}

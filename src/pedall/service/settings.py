@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
+
 
 @dataclass(frozen=True)
 class ServiceSettings:
@@ -17,6 +19,10 @@ class ServiceSettings:
     ``data_root`` points at a copy of the data files (default: the installed ones).
     ``allowed_hosts`` are the names a request's ``Host`` may carry besides the loopback
     names and ``host`` itself (``*`` allows any; DNS rebinding protection is then off).
+    Patient uploads are read, checked and classified in ``upload_workers`` processes,
+    each within ``upload_timeout`` seconds and ``upload_memory_bytes`` of address space
+    (over either: 413, and the worker is replaced), and within ``limits`` (cell size,
+    columns, nesting depth, issues listed: ``pedall.patients.input_limits``).
 
     >>> ServiceSettings(port=8080).host
     '127.0.0.1'
@@ -31,8 +37,18 @@ class ServiceSettings:
     read_only: bool = True
     data_root: Path | None = None
     allowed_hosts: tuple[str, ...] = ()
+    upload_timeout: float = 30.0
+    upload_workers: int = 2
+    upload_memory_bytes: int = 2 * 1024**3
+    limits: InputLimits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
+        if self.upload_timeout <= 0:
+            raise ValueError("upload_timeout must be positive")
+        if self.upload_workers < 1:
+            raise ValueError("upload_workers must be at least 1")
+        if self.upload_memory_bytes < 512 * 1024**2:
+            raise ValueError("upload_memory_bytes must be at least 512 MB")
         if self.query_timeout <= 0:
             raise ValueError("query_timeout must be positive")
         if self.workers < 1:

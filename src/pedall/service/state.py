@@ -14,13 +14,14 @@ from pedall.service.graph_downloads import GraphDownloads
 from pedall.service.query_workers import QueryWorkerPool
 from pedall.service.settings import ServiceSettings
 from pedall.service.term_views import TermViews
+from pedall.service.upload_workers import UploadWorkerPool
 
 
 @dataclass(eq=False)
 class ServiceState:
     """The settings, the knowledge base (inference done), the query workers, the query
-    library, the term views, the graph downloads and the page templates of one running
-    service. It holds no patient data."""
+    library, the term views, the graph downloads, the page templates and the upload
+    workers of one running service. It holds no patient data."""
 
     settings: ServiceSettings
     knowledge: KnowledgeBase
@@ -30,6 +31,7 @@ class ServiceState:
     term_views: TermViews
     downloads: GraphDownloads
     templates: Jinja2Templates
+    upload_pool: UploadWorkerPool
 
 
 def service_state(request: Request) -> ServiceState:
