@@ -14,7 +14,7 @@ from pedall.api import classify_input, read_input
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.readers.csv_table import PatientRecord
-from pedall.patients.readers.phenopacket import duration_years
+from pedall.patients.readers.phenopacket_cells import duration_years
 from pedall.patients.readers.registry import reader_for_path
 
 PHENOPACKET = "application/x-phenopacket+json"
