@@ -6,6 +6,7 @@ makes the work grow faster than the input."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,11 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks.cohort import cohort_csv
+from click.testing import CliRunner
 
 from pedall.api import classify_input, read_input
+from pedall.cli import main as cli
+from pedall.cli import options
 from pedall.errors import CappedIssues, PatientIssue, UploadLimitError, not_shown
 from pedall.knowledge.base import KnowledgeBase
-from pedall.patients.input_limits import InputLimits
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.service.upload_workers import UploadRequest, UploadWorkerPool
 from service_server import RunningService, running_service
 
@@ -168,6 +172,25 @@ def test_capped_issues_keep_the_first_of_each_severity_and_count_the_rest() -> N
     assert not_shown([issue(1, "error")]) == {}
     with pytest.raises(ValueError):
         CappedIssues(0)
+
+
+@pytest.mark.parametrize("command", ["classify", "validate"])
+def test_the_command_line_lists_the_first_errors_and_counts_the_rest(
+    monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase, tmp_path: Path, command: str
+) -> None:
+    """``pedall classify`` and ``validate`` keep the first 1,000 errors (the default
+    max_issues) of a streamed table and count the others, so that a table whose every row
+    is wrong costs a count, not memory (benchmarks/error_rows_memory.py measures it)."""
+    monkeypatch.setattr(options, "knowledge_base", lambda files: knowledge_base)
+    table = tmp_path / "decimal-commas.csv"
+    rows = "".join(f'P{n},"5,5",\n' for n in range(1_500))
+    table.write_text("patient_id,age_years,lesions\n" + rows, encoding="utf-8")
+    result = CliRunner().invoke(cli.main, [command, str(table), "--format", "json"])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert len(document["errors"]) == DEFAULT_LIMITS.max_issues
+    assert document["errors"][-1]["line"] == DEFAULT_LIMITS.max_issues + 1
+    assert document["errors_not_shown"] == 1_500 - DEFAULT_LIMITS.max_issues
 
 
 def test_an_upload_over_the_memory_cap_is_413_and_its_worker_replaced(

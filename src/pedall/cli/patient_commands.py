@@ -186,7 +186,8 @@ def classify(
     from pedall.api import ClassifyOutcome, classify_input, read_input
     from pedall.classify.schemes import read_schemes
     from pedall.cli import cohort_outputs
-    from pedall.errors import DataFileError, InputFormatError, PatientIssue
+    from pedall.errors import CappedIssues, DataFileError, InputFormatError, PatientIssue
+    from pedall.patients.input_limits import DEFAULT_LIMITS
     from pedall.toolkit import toolkit
     from pedall.writers.results import render_results, results_csv, results_turtle
 
@@ -206,7 +207,7 @@ def classify(
         _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
         return
     results: list[Classification] = []
-    issues: list[PatientIssue] = []
+    issues: list[PatientIssue] = CappedIssues(DEFAULT_LIMITS.max_issues)
     records: dict[tuple[str, str], PatientRecord] = {}
     for name, media_type in zip(files, media_types, strict=True):
         source = "<stdin>" if name == STDIN else name
@@ -295,7 +296,8 @@ def validate(
 
     Exit status 1 when any row or node had errors (warnings alone exit 0)."""
     from pedall.api import validate_input
-    from pedall.errors import DataFileError, InputFormatError, PatientIssue
+    from pedall.errors import CappedIssues, DataFileError, InputFormatError, PatientIssue
+    from pedall.patients.input_limits import DEFAULT_LIMITS
     from pedall.toolkit import toolkit
     from pedall.validate.outcome import ValidationOutcome
     from pedall.validate.shapes_data import DataInput
@@ -306,7 +308,7 @@ def validate(
     if engine == "fast" and output_format in ("text", "json") and registry is None:
         _validate_streaming(kb, _patient_files(files, media_types), output_format, output)
         return
-    issues: list[PatientIssue] = []
+    issues: list[PatientIssue] = CappedIssues(DEFAULT_LIMITS.max_issues)
     records: list[PatientRecord] = []
     inputs: list[DataInput] = []
     for name, media_type in zip(files, media_types, strict=True):

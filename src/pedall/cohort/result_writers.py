@@ -12,7 +12,7 @@ from typing import IO, Protocol
 from pedall import RESEARCH_NOTICE
 from pedall.cohort.rendering import json_value
 from pedall.cohort.summary import ClassificationSummary
-from pedall.errors import PatientIssue, errors_in, warnings_in
+from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
 from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line
 
 
@@ -54,6 +54,7 @@ class JsonResults:
         errors = [i.as_dict() for i in errors_in(issues)]
         warnings = [i.as_dict() for i in warnings_in(issues)]
         parts: list[tuple[str, object]] = [("errors", errors), ("warnings", warnings)]
+        parts += not_shown(issues).items()  # when the issues were capped: how many were not
         if self.summary is not None:
             self.summary.add_issues(issues)
             parts.append(("summary", self.summary.as_dict()))

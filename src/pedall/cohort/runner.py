@@ -36,8 +36,9 @@ from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import CsvResults, NoResults, ResultWriter
 from pedall.cohort.summary import SummaryEntry
-from pedall.errors import InputFormatError, PatientIssue
+from pedall.errors import CappedIssues, InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
 from pedall.toolkit import Toolkit, toolkit
 from pedall.writers.results import CSV_COLUMNS, csv_line, result_row
@@ -82,13 +83,17 @@ class CohortRunner:
 
     ``workers``: processes for large inputs (default: every available core);
     ``batch_size``: rows a batch; ``parallel_from``: rows from which the workers are used;
-    ``progress``: show a progress bar on stderr (default: when stderr is a terminal)."""
+    ``progress``: show a progress bar on stderr (default: when stderr is a terminal);
+    ``limits``: the limits on the input (cell size, columns, nesting depth) and the
+    issues kept (the first ``max_issues`` errors and warnings, the others counted, so a
+    table whose every row is wrong costs a count, not memory)."""
 
     kb: KnowledgeBase
     workers: int | None = None
     batch_size: int = 2_000
     parallel_from: int = 10_000
     progress: bool | None = None
+    limits: InputLimits = DEFAULT_LIMITS
     _pool: Pool | None = field(default=None, init=False)
     _local: BatchWorker | None = field(default=None, init=False)
 
@@ -148,7 +153,7 @@ class CohortRunner:
         writes as JSON or CSV): CSV tables streamed, RDF inputs through ``classify_input``;
         ``tally`` gets each classified patient's ``SummaryEntry``. A file that cannot be
         read at all is one issue. Returns every issue."""
-        issues: list[PatientIssue] = []
+        issues = CappedIssues(self.limits.max_issues)
         for file in files:
             try:
                 with file.open() as stream:
@@ -156,7 +161,11 @@ class CohortRunner:
                         issues += self.classify(stream, file.source, writer, tally).issues
                     else:
                         outcome = classify_input(
-                            self.kb, stream.read(), file.media_type, source=file.source
+                            self.kb,
+                            stream.read(),
+                            file.media_type,
+                            source=file.source,
+                            limits=self.limits,
                         )
                         self.write(outcome.results, writer, tally)
                         issues += outcome.issues
@@ -168,7 +177,7 @@ class CohortRunner:
     def validate_files(self, files: Sequence[PatientFile]) -> list[PatientIssue]:
         """Check every file against the data-quality shapes (what ``pedall validate``
         reports): CSV tables streamed, RDF inputs through ``validate_input``."""
-        issues: list[PatientIssue] = []
+        issues = CappedIssues(self.limits.max_issues)
         for file in files:
             try:
                 with file.open() as stream:
@@ -176,7 +185,11 @@ class CohortRunner:
                         issues += self.validate(stream, file.source).issues
                     else:
                         issues += validate_input(
-                            self.kb, stream.read(), file.media_type, source=file.source
+                            self.kb,
+                            stream.read(),
+                            file.media_type,
+                            source=file.source,
+                            limits=self.limits,
                         ).issues
             except InputFormatError as error:
                 issues.append(PatientIssue(error.line, None, None, str(error), None, file.source))
@@ -188,9 +201,9 @@ class CohortRunner:
         self, stream: IO[bytes], source: str, writer: ResultWriter, tally: Tally | None = None
     ) -> CohortSummary:
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        summary = CohortSummary()
+        summary = CohortSummary(issues=CappedIssues(self.limits.max_issues))
         try:
-            header, rows = open_table(text, self._toolkit.model, source)
+            header, rows = open_table(text, self._toolkit.model, source, self.limits)
             summary.issues += header.issues  # how the header was read (warnings)
             model_columns = set(self._toolkit.model.columns)
             extras = tuple(c for c in header if c not in model_columns and c not in CSV_COLUMNS)

@@ -110,7 +110,7 @@ def open_service(settings: ServiceSettings) -> ServiceState:
         limits=settings.limits,
         sections=ANSWER_SECTIONS,
     )
-    uploads.workers.launch()  # they load while the query workers do
+    uploads.workers.start(wait=False)  # they load meanwhile; an early upload waits for one
     pool = QueryWorkerPool(
         ntriples,
         size=settings.workers,
@@ -119,10 +119,8 @@ def open_service(settings: ServiceSettings) -> ServiceState:
     )
     try:
         pool.start()
-        uploads.workers.wait_ready()
     except BaseException:
         uploads.workers.close()
-        pool.close()
         raise
     return ServiceState(
         settings=settings,

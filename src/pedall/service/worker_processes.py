@@ -75,27 +75,36 @@ class WorkerProcesses:
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[Worker] = queue.Queue()
         self._workers: set[Worker] = set()
-        self._starting: list[Worker] = []
+        self._started = threading.Event()  # set once the first worker is ready
         self._lock = threading.Lock()
         self._closed = False
         # Threads that wait on workers; more than the workers so waiting clients queue here.
         self._waiters = ThreadPoolExecutor(max_workers=size + 32, thread_name_prefix=name)
 
-    def launch(self) -> None:
-        """Start every worker without waiting for it (``wait_ready`` waits)."""
-        self._starting = [self._spawn() for _ in range(self.size)]
-
-    def wait_ready(self) -> None:
-        """Wait until every launched worker has loaded; WorkerLost if one could not."""
-        starting, self._starting = self._starting, []
+    def start(self, *, wait: bool = True) -> None:
+        """Start every worker; with ``wait``, until each is ready (WorkerLost if one could
+        not start), else in the background: a request then waits for the first worker
+        to be ready (besides its own time limit), and the service need not."""
+        starting = [self._spawn() for _ in range(self.size)]
+        if not wait:
+            threading.Thread(
+                target=self._await_all, args=(starting,), name=f"{self.name}-start", daemon=True
+            ).start()
+            return
         for worker in starting:
             self._await_ready(worker)
             self._idle.put(worker)
+        self._started.set()
 
-    def start(self) -> None:
-        """Start every worker and wait until each is ready."""
-        self.launch()
-        self.wait_ready()
+    def _await_all(self, starting: list[Worker]) -> None:
+        for worker in starting:
+            try:
+                self._await_ready(worker)
+            except WorkerLost:
+                continue
+            self._idle.put(worker)
+            self._started.set()
+        self._started.set()  # none could start: requests find no worker, and say so
 
     def close(self) -> None:
         """Stop every worker, running requests included."""
@@ -123,6 +132,7 @@ class WorkerProcesses:
     def call(self, message: object) -> object:
         """The reply of an idle worker to ``message``, within the time limit (the wait for
         a free worker counts); WorkerBusy, WorkerTimeout or WorkerLost otherwise."""
+        self._started.wait(STARTUP_TIMEOUT_SECONDS)
         deadline = time.monotonic() + self.timeout
         try:
             worker = self._idle.get(timeout=self.timeout)
