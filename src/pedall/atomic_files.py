@@ -45,6 +45,14 @@ def open_atomically(path: Path, *, private: bool) -> Iterator[IO[str]]:
 
 
 @contextlib.contextmanager
+def open_binary_atomically(path: Path, *, private: bool) -> Iterator[IO[bytes]]:
+    """A binary stream whose content replaces ``path`` when the block ends without an
+    error (and is dropped when it raises), for writers that stream bytes (Parquet)."""
+    with _atomic(path, private=private) as handle, os.fdopen(handle, "wb") as stream:
+        yield stream
+
+
+@contextlib.contextmanager
 def _atomic(path: Path, *, private: bool) -> Iterator[int]:
     """A file descriptor of a new temporary file next to ``path``, renamed to ``path``
     when the block ends (the caller closes the descriptor inside the block)."""

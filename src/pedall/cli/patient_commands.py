@@ -91,18 +91,30 @@ def _patient_files(files: tuple[str, ...], media_types: list[str]) -> list[Patie
 def _classify_streaming(
     kb: KnowledgeBase, files: list[PatientFile], output_format: str, output: Path | None
 ) -> None:
-    """classify --format json/csv: large CSV tables streamed over the CPU cores, results
-    written as produced (the same output as classifying in memory)."""
-    from pedall.cohort.output_files import open_output
-    from pedall.cohort.result_writers import CsvResults, JsonResults
+    """classify --format json/csv/parquet: large CSV and Parquet tables streamed over the
+    CPU cores, results written as produced (the same output as classifying in memory;
+    Parquet a row group at a time, to a file replaced whole when complete)."""
+    from pedall.cohort.output_files import open_binary_output, open_output
+    from pedall.cohort.result_writers import CsvResults, JsonResults, ParquetResults
     from pedall.cohort.runner import CohortRunner
-    from pedall.errors import DataFileError
+    from pedall.errors import DataFileError, InputFormatError
 
     try:
-        with open_output(output) as out, CohortRunner(kb) as runner:
-            writer = JsonResults(out) if output_format == "json" else CsvResults(out)
-            issues = runner.classify_files(files, writer)
+        if output_format == "parquet":
+            assert output is not None
+            with (
+                open_binary_output(output) as sink,
+                ParquetResults(sink) as parquet,
+                CohortRunner(kb) as runner,
+            ):
+                issues = runner.classify_files(files, parquet)
+        else:
+            with open_output(output) as out, CohortRunner(kb) as runner:
+                writer = JsonResults(out) if output_format == "json" else CsvResults(out)
+                issues = runner.classify_files(files, writer)
     except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    except InputFormatError as error:  # pyarrow is not installed
         raise click.ClickException(str(error)) from None
     click.echo(RESEARCH_NOTICE, err=True)
     if any(issue.is_error for issue in issues):
@@ -203,7 +215,7 @@ def classify(
         patient_files = _patient_files(files, media_types)
         cohort_outputs.stream_tallied(kb, patient_files, output_format, output, to_do)
         return
-    if engine == "fast" and output_format in ("json", "csv"):
+    if engine == "fast" and output_format in ("json", "csv", "parquet"):
         _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
         return
     results: list[Classification] = []

@@ -16,6 +16,7 @@ from multiprocessing.pool import Pool
 
 from pedall.classify.result import Classification
 from pedall.cohort.rendering import JsonRenderer
+from pedall.cohort.result_writers import Rendered
 from pedall.cohort.summary import SummaryEntry
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
@@ -23,6 +24,7 @@ from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.readers.csv_table import RowReader
 from pedall.toolkit import Toolkit, toolkit
+from pedall.writers.parquet import classification_columns
 from pedall.writers.results import csv_line, result_row
 
 Row = tuple[int, list[str]]
@@ -39,7 +41,7 @@ class RowOutcome:
     checked_id: str | None
     issues: list[PatientIssue]
     quality: list[PatientIssue]
-    rendered: str | None
+    rendered: Rendered | None
     entry: SummaryEntry | None = None
 
 
@@ -50,7 +52,7 @@ class Batch:
     header: tuple[str, ...]
     source: str
     rows: list[Row]
-    render: str  # "json", "csv" or "none" (nothing rendered)
+    render: str  # "json", "csv", "parquet" or "none" (nothing rendered)
     extras: tuple[str, ...] = ()
     summarize: bool = False  # each result's SummaryEntry comes back too
 
@@ -74,12 +76,12 @@ class BatchWorker:
             quality[record.line] = found
             if not any(issue.is_error for issue in found):
                 accepted.append(record)
-        rendered: dict[int | None, str] = {}
+        rendered: dict[int | None, Rendered] = {}
         entries: dict[int | None, SummaryEntry] = {}
         if batch.render != "none" or batch.summarize:
             for result in self.toolkit.fast_engine.classify(accepted):
                 if batch.render != "none":
-                    rendered[result.line] = self._render(result, batch)
+                    rendered[result.line] = self.render(result, batch.render, batch.extras)
                 if batch.summarize:
                     entries[result.line] = SummaryEntry.of(result)
         return [
@@ -94,10 +96,14 @@ class BatchWorker:
             for r in reads
         ]
 
-    def _render(self, result: Classification, batch: Batch) -> str:
-        if batch.render == "json":
+    def render(self, result: Classification, render: str, extras: tuple[str, ...]) -> Rendered:
+        """A result as the writer of ``render`` takes it: JSON or CSV text, or the
+        classification columns of a Parquet row."""
+        if render == "json":
             return self.json.render(result)
-        return csv_line(result_row(result, batch.extras))
+        if render == "parquet":
+            return classification_columns(result, extras)
+        return csv_line(result_row(result, extras))
 
 
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker

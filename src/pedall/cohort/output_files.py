@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pedall.atomic_files import open_atomically
+from pedall.atomic_files import open_atomically, open_binary_atomically
 
 
 @contextmanager
@@ -21,4 +21,12 @@ def open_output(path: Path | None) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     with open_atomically(path, private=True) as stream:
+        yield stream
+
+
+@contextmanager
+def open_binary_output(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file at ``path`` (Parquet), written and replaced as ``open_output`` writes
+    a text file: through a temporary file renamed when complete, mode 0600."""
+    with open_binary_atomically(path, private=True) as stream:
         yield stream

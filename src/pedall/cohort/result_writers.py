@@ -1,19 +1,28 @@
 """Where a cohort's rendered results go, in input order, as they are produced: the JSON
-document or CSV table of ``pedall classify``, written one result at a time, or nowhere
-(validation only)."""
+document, CSV table or Parquet file of ``pedall classify``, written one result at a time
+(Parquet: a row group at a time), or nowhere (validation only).
+
+Every input row is handed to the writer with its issues (``write_row``), classified or
+not: JSON and CSV write the classified ones (their issues go in ``finish``), Parquet
+writes every row with its own errors and warnings."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 from pedall import RESEARCH_NOTICE
 from pedall.cohort.rendering import json_value
 from pedall.cohort.summary import ClassificationSummary
 from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
+from pedall.writers.parquet import ROW_GROUP_ROWS, ParquetRows, Row, require_pyarrow, result_row
 from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line
+
+# What a worker renders of a classified row: JSON or CSV text, or a Parquet row's
+# classification columns (``pedall.writers.parquet.classification_columns``).
+Rendered = str | Row
 
 
 class ResultWriter(Protocol):
@@ -21,8 +30,14 @@ class ResultWriter(Protocol):
 
     render: str
 
-    def start(self, extras: Sequence[str]) -> None: ...
-    def write(self, rendered: str) -> None: ...
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        """Told a table's pass-through columns; returns those the writer renders."""
+        ...
+
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        """One input row: its rendering (None when it was not classified) and its issues."""
+        ...
+
     def finish(self, issues: Sequence[PatientIssue]) -> None: ...
 
 
@@ -39,8 +54,12 @@ class JsonResults:
     summary: ClassificationSummary | None = None
     _count: int = 0
 
-    def start(self, extras: Sequence[str]) -> None:
-        return None
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        return tuple(extras)
+
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        if isinstance(rendered, str):
+            self.write(rendered)
 
     def write(self, rendered: str) -> None:
         self.out.write(('{\n  "results": [\n' if self._count == 0 else ",\n") + rendered)
@@ -73,9 +92,14 @@ class CsvResults:
     _extras: tuple[str, ...] | None = None
     _written: bool = False
 
-    def start(self, extras: Sequence[str]) -> None:
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
         if self._extras is None:
             self._extras = tuple(extras)
+        return self._extras
+
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        if isinstance(rendered, str):
+            self.write(rendered)
 
     def write(self, rendered: str) -> None:
         if not self._written:
@@ -93,15 +117,59 @@ class CsvResults:
 
 
 @dataclass
+class ParquetResults:
+    """Writes the Parquet file of ``pedall classify --format parquet`` to ``sink`` (binary),
+    one row per input row with the fixed schema of ``pedall.writers.parquet`` (the first
+    table's pass-through columns, as for CSV), in row groups of ``row_group_rows`` rows;
+    never more than one row group is held. A context manager: leaving it closes the file
+    (its footer), before the caller's atomic rename. pyarrow is imported with the first
+    row, after the worker processes have forked (they need none of it)."""
+
+    sink: IO[bytes]
+    row_group_rows: int = ROW_GROUP_ROWS
+    render: str = "parquet"
+    _extras: tuple[str, ...] | None = field(default=None, init=False)
+    _rows: ParquetRows | None = field(default=None, init=False)
+
+    def __enter__(self) -> ParquetResults:
+        require_pyarrow()  # the clear InputFormatError now when pyarrow is not installed
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self._open()  # a run that wrote nothing still gives a file with the schema
+        if self._rows is not None:
+            self._rows.__exit__(kind, *rest)
+
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        if self._extras is None:
+            self._extras = tuple(extras)
+        return self._extras
+
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        assert not isinstance(rendered, str)
+        rows = self._open()
+        rows.add(result_row(rendered, issues, rows.extras))
+
+    def finish(self, issues: Sequence[PatientIssue]) -> None:
+        return None  # each issue was written on its row; the file is closed on exit
+
+    def _open(self) -> ParquetRows:
+        if self._rows is None:
+            self._rows = ParquetRows(self.sink, self.start(()), self.row_group_rows)
+        return self._rows
+
+
+@dataclass
 class NoResults:
     """Nothing is written: validation only, or only the summary's entries are wanted."""
 
     render: str = "none"
 
-    def start(self, extras: Sequence[str]) -> None:
-        return None
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        return ()
 
-    def write(self, rendered: str) -> None:
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
         return None
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:

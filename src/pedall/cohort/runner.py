@@ -1,5 +1,6 @@
-"""Classify or validate a large patient table: read as a stream in batches of rows, spread
-over the CPU cores, and written out as produced, in input order, so memory stays flat.
+"""Classify or validate a large patient table (CSV or Parquet): read as a stream in batches
+of rows, spread over the CPU cores, and written out as produced, in input order, so memory
+stays flat.
 
 The batches go to worker processes (``pedall.cohort.batches``); small inputs are handled
 in the calling process. Rows are read independently in the workers; the ids are checked
@@ -34,17 +35,21 @@ from pedall.api import classify_input, media_kind, validate_input
 from pedall.classify.result import Classification
 from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
 from pedall.cohort.progress import ProgressBar
-from pedall.cohort.result_writers import CsvResults, NoResults, ResultWriter
+from pedall.cohort.result_writers import NoResults, ResultWriter
 from pedall.cohort.summary import SummaryEntry
 from pedall.errors import CappedIssues, InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
+from pedall.patients.header import TableHeader
 from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
+from pedall.patients.readers.parquet import open_parquet_table
 from pedall.toolkit import Toolkit, toolkit
-from pedall.writers.results import CSV_COLUMNS, csv_line, result_row
+from pedall.writers.parquet import placed_results
+from pedall.writers.results import CSV_COLUMNS
 
 # Takes each classified patient's SummaryEntry (the cohort summary, a to-do list).
 Tally = Callable[[SummaryEntry], None]
+STREAMED_KINDS = ("csv", "parquet")  # the readers whose tables are streamed in batches
 
 
 @dataclass(frozen=True)
@@ -116,49 +121,60 @@ class CohortRunner:
             self._pool = None
 
     def classify(
-        self, stream: IO[bytes], source: str, writer: ResultWriter, tally: Tally | None = None
+        self,
+        stream: IO[bytes],
+        source: str,
+        writer: ResultWriter,
+        tally: Tally | None = None,
+        kind: str = "csv",
     ) -> CohortSummary:
-        """Classify the CSV table read from ``stream`` (bytes, UTF-8), writing each result
-        to ``writer`` as produced (and giving its ``SummaryEntry`` to ``tally``);
-        ``writer.finish`` is left to the caller, so several tables can go into one
-        document. InputFormatError when the table is unusable."""
-        return self._stream(stream, source, writer, tally)
+        """Classify the table read from ``stream`` (bytes: UTF-8 CSV, or Parquet for
+        ``kind="parquet"``), writing each row to ``writer`` as produced (and giving each
+        result's ``SummaryEntry`` to ``tally``); ``writer.finish`` is left to the caller,
+        so several tables can go into one document. InputFormatError when the table is
+        unusable."""
+        return self._stream(stream, source, writer, tally, kind)
 
     def write(
         self,
         results: Sequence[Classification],
         writer: ResultWriter,
         tally: Tally | None = None,
+        issues: Sequence[PatientIssue] = (),
     ) -> None:
-        """Write results classified elsewhere (e.g. from RDF input) as this runner does."""
-        writer.start(())
+        """Write results classified elsewhere (e.g. from RDF input) as this runner does,
+        each with the ``issues`` of its row, and the rows (or nodes) with issues but no
+        result."""
+        extras = writer.start(())
         local = self._local_worker()
-        extras = writer.extras if isinstance(writer, CsvResults) else ()
-        for result in results:
-            if tally is not None:
+        for result, found in placed_results(results, issues):
+            if result is not None and tally is not None:
                 tally(SummaryEntry.of(result))
-            if writer.render == "json":
-                writer.write(local.json.render(result))
-            elif writer.render == "csv":
-                writer.write(csv_line(result_row(result, extras)))
+            if result is None or writer.render == "none":
+                writer.write_row(None, found)
+            else:
+                writer.write_row(local.render(result, writer.render, extras), found)
 
-    def validate(self, stream: IO[bytes], source: str) -> CohortSummary:
-        """Read and check the CSV table read from ``stream``: every located issue."""
-        return self._stream(stream, source, NoResults())
+    def validate(self, stream: IO[bytes], source: str, kind: str = "csv") -> CohortSummary:
+        """Read and check the table read from ``stream`` (CSV, or Parquet for
+        ``kind="parquet"``): every located issue."""
+        return self._stream(stream, source, NoResults(), kind=kind)
 
     def classify_files(
         self, files: Sequence[PatientFile], writer: ResultWriter, tally: Tally | None = None
     ) -> list[PatientIssue]:
         """Classify every file into one output and finish it (what ``pedall classify``
-        writes as JSON or CSV): CSV tables streamed, RDF inputs through ``classify_input``;
-        ``tally`` gets each classified patient's ``SummaryEntry``. A file that cannot be
-        read at all is one issue. Returns every issue."""
+        writes as JSON, CSV or Parquet): CSV and Parquet tables streamed, RDF inputs
+        through ``classify_input``; ``tally`` gets each classified patient's
+        ``SummaryEntry``. A file that cannot be read at all is one issue (and a row of its
+        own for a writer that writes every row). Returns every issue."""
         issues = CappedIssues(self.limits.max_issues)
         for file in files:
             try:
                 with file.open() as stream:
-                    if media_kind(file.media_type) == "csv":
-                        issues += self.classify(stream, file.source, writer, tally).issues
+                    kind = media_kind(file.media_type)
+                    if kind in STREAMED_KINDS:
+                        issues += self.classify(stream, file.source, writer, tally, kind).issues
                     else:
                         outcome = classify_input(
                             self.kb,
@@ -167,22 +183,25 @@ class CohortRunner:
                             source=file.source,
                             limits=self.limits,
                         )
-                        self.write(outcome.results, writer, tally)
+                        self.write(outcome.results, writer, tally, outcome.issues)
                         issues += outcome.issues
             except InputFormatError as error:
-                issues.append(PatientIssue(error.line, None, None, str(error), None, file.source))
+                issue = PatientIssue(error.line, None, None, str(error), None, file.source)
+                writer.write_row(None, [issue])
+                issues.append(issue)
         writer.finish(issues)
         return issues
 
     def validate_files(self, files: Sequence[PatientFile]) -> list[PatientIssue]:
         """Check every file against the data-quality shapes (what ``pedall validate``
-        reports): CSV tables streamed, RDF inputs through ``validate_input``."""
+        reports): CSV and Parquet tables streamed, RDF inputs through ``validate_input``."""
         issues = CappedIssues(self.limits.max_issues)
         for file in files:
             try:
                 with file.open() as stream:
-                    if media_kind(file.media_type) == "csv":
-                        issues += self.validate(stream, file.source).issues
+                    kind = media_kind(file.media_type)
+                    if kind in STREAMED_KINDS:
+                        issues += self.validate(stream, file.source, kind).issues
                     else:
                         issues += validate_input(
                             self.kb,
@@ -198,46 +217,66 @@ class CohortRunner:
     # -- internals -------------------------------------------------------------------
 
     def _stream(
-        self, stream: IO[bytes], source: str, writer: ResultWriter, tally: Tally | None = None
+        self,
+        stream: IO[bytes],
+        source: str,
+        writer: ResultWriter,
+        tally: Tally | None = None,
+        kind: str = "csv",
     ) -> CohortSummary:
+        model = self._toolkit.model
+        if kind == "parquet":  # read whole (compressed), its rows decoded batch by batch
+            header, rows = open_parquet_table(stream.read(), model, source)
+            # progress by rows only: the bytes were all read at once
+            return self._stream_rows(header, rows, io.BytesIO(), source, writer, tally)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        summary = CohortSummary(issues=CappedIssues(self.limits.max_issues))
         try:
-            header, rows = open_table(text, self._toolkit.model, source, self.limits)
-            summary.issues += header.issues  # how the header was read (warnings)
-            model_columns = set(self._toolkit.model.columns)
-            extras = tuple(c for c in header if c not in model_columns and c not in CSV_COLUMNS)
-            writer.start(extras)
-            if isinstance(writer, CsvResults):
-                extras = writer.extras
-            batches = self._batches(
-                tuple(header), source, rows, writer.render, extras, tally is not None
-            )
-            head, parallel = self._head(batches)
-            pool = self._worker_pool() if parallel else None  # forked before any thread
-            duplicates = DuplicateIds(source)
-            with self._progress_bar(stream, source) as advance:
-                for outcomes in self._run(head, batches, pool):
-                    for row in outcomes:
-                        issues = duplicates.check(
-                            RowRead(row.line, None, row.issues, row.checked_id)
-                        )
-                        summary.rows += 1
-                        summary.issues += issues
-                        if any(i.is_error for i in issues):  # the row gave no record
-                            continue
-                        summary.issues += row.quality
-                        if row.rendered is not None:
-                            writer.write(row.rendered)
-                        if row.entry is not None and tally is not None:
-                            tally(row.entry)
-                        if row.rendered is not None or row.entry is not None:
-                            summary.classified += 1
-                    advance(len(outcomes))
+            header, rows = open_table(text, model, source, self.limits)
+            return self._stream_rows(header, rows, stream, source, writer, tally)
         except UnicodeDecodeError as error:
             raise InputFormatError(f"{source}: not UTF-8 text ({error})") from error
         finally:
             text.detach()
+
+    def _stream_rows(
+        self,
+        header: TableHeader,
+        rows: Iterator[Row],
+        stream: IO[bytes],
+        source: str,
+        writer: ResultWriter,
+        tally: Tally | None,
+    ) -> CohortSummary:
+        summary = CohortSummary(issues=CappedIssues(self.limits.max_issues))
+        summary.issues += header.issues  # how the header was read (warnings)
+        model_columns = set(self._toolkit.model.columns)
+        extras = writer.start(
+            tuple(c for c in header if c not in model_columns and c not in CSV_COLUMNS)
+        )
+        for _, found in placed_results([], header.issues):
+            writer.write_row(None, found)
+        batches = self._batches(
+            tuple(header), source, rows, writer.render, extras, tally is not None
+        )
+        head, parallel = self._head(batches)
+        pool = self._worker_pool() if parallel else None  # forked before any thread
+        duplicates = DuplicateIds(source)
+        with self._progress_bar(stream, source) as advance:
+            for outcomes in self._run(head, batches, pool):
+                for row in outcomes:
+                    issues = duplicates.check(RowRead(row.line, None, row.issues, row.checked_id))
+                    summary.rows += 1
+                    summary.issues += issues
+                    if any(i.is_error for i in issues):  # the row gave no record
+                        writer.write_row(None, issues)
+                        continue
+                    summary.issues += row.quality
+                    writer.write_row(row.rendered, [*issues, *row.quality])
+                    if row.entry is not None and tally is not None:
+                        tally(row.entry)
+                    if row.rendered is not None or row.entry is not None:
+                        summary.classified += 1
+                advance(len(outcomes))
         return summary
 
     @property

@@ -3,21 +3,27 @@ the classification (null ``risk_group`` on a row with an error), the pass-throug
 and the row's errors and warnings.
 
 The schema is the one ``pedall.spark`` returns, so a Parquet file and a Spark DataFrame of
-results can be unioned. Rows are written in row groups of ``BATCH_ROWS``. pyarrow is
-imported when a file is written (``pip install 'pedall[parquet]'``).
+results can be unioned. ``ParquetRows`` streams rows to a file in row groups of a fixed
+number of rows (``ROW_GROUP_ROWS`` by default), holding at most one row group, as Arrow
+columns, at a time. pyarrow is imported when a file is written
+(``pip install 'pedall[parquet]'``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from pedall.atomic_files import open_binary_atomically
 from pedall.classify.result import Classification
-from pedall.errors import InputFormatError, PatientIssue
+from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
 from pedall.writers.results import extra_columns
 
-BATCH_ROWS = 65_536
+ROW_GROUP_ROWS = 65_536  # rows a row group: what readers (Spark, DuckDB) split work by
+CONVERTED_ROWS = 2_048  # rows turned into Arrow columns at a time (bounds the Python rows held)
 # The fixed columns, in order; the pass-through columns follow ``nci_rome``.
 LEADING_COLUMNS = (
     "patient_id",
@@ -32,14 +38,22 @@ TRAILING_COLUMNS = ("errors", "warnings")
 Row = dict[str, Any]
 
 
+PYARROW_MISSING = "writing Parquet needs pyarrow: pip install 'pedall[parquet]'"
+
+
 def _pyarrow() -> Any:
     try:
         import pyarrow as pa
     except ImportError as error:  # an optional extra
-        raise InputFormatError(
-            "writing Parquet needs pyarrow: pip install 'pedall[parquet]'"
-        ) from error
+        raise InputFormatError(PYARROW_MISSING) from error
     return pa
+
+
+def require_pyarrow() -> None:
+    """InputFormatError, saying how to install it, when pyarrow is not installed; checked
+    without importing it (a cohort run imports it after forking its workers)."""
+    if importlib.util.find_spec("pyarrow") is None:
+        raise InputFormatError(PYARROW_MISSING)
 
 
 def results_schema(extras: Sequence[str]) -> Any:
@@ -75,38 +89,8 @@ def _issue(issue: PatientIssue) -> dict[str, str | None]:
     return {"column": issue.column, "value": issue.value, "message": issue.message}
 
 
-def result_rows(
-    results: Sequence[Classification], issues: Iterable[PatientIssue], extras: Sequence[str]
-) -> Iterator[Row]:
-    """One row per input row, in input order: each result with the warnings of its row,
-    and each row (or whole file) that had errors with a null classification."""
-    by_place: dict[tuple[str, int | None, str | None], list[PatientIssue]] = {}
-    for issue in issues:
-        by_place.setdefault((issue.source or "", issue.line, issue.node), []).append(issue)
-    placed: list[tuple[tuple[str, int], Row]] = []
-    sources: dict[str, int] = {}
-    for result in results:
-        place = (result.source, result.line, None)
-        found = by_place.pop(place, []) if result.line is not None else []
-        row = _result_row(result, extras)
-        row["warnings"] = [_issue(i) for i in found if not i.is_error]
-        placed.append(((result.source, result.line or 0), row))
-        sources.setdefault(result.source, len(sources))
-    for (source, line, _node), found in by_place.items():
-        errors = [i for i in found if i.is_error]
-        sources.setdefault(source, len(sources))
-        row = {column: None for column in (*LEADING_COLUMNS, *extras)}
-        row.update(possible_groups=[], missing=[], criteria=[])
-        row["patient_id"] = next((i.patient_id for i in found if i.patient_id), None)
-        row["errors"] = [_issue(i) for i in errors]
-        row["warnings"] = [_issue(i) for i in found if not i.is_error]
-        placed.append(((source, line or 0), row))
-    placed.sort(key=lambda item: (sources[item[0][0]], item[0][1]))
-    for _, row in placed:
-        yield row
-
-
-def _result_row(result: Classification, extras: Sequence[str]) -> Row:
+def classification_columns(result: Classification, extras: Sequence[str]) -> Row:
+    """The columns of a classified row but its errors and warnings."""
     outcome = result.outcome
     row: Row = {
         "patient_id": result.patient_id,
@@ -119,40 +103,139 @@ def _result_row(result: Classification, extras: Sequence[str]) -> Row:
             for c in outcome.criteria
         ],
         "nci_rome": outcome.nci_rome,
-        "errors": [],
     }
     for column in extras:
         row[column] = result.extra.get(column)
     return row
 
 
+def result_row(
+    classified: Row | None, issues: Sequence[PatientIssue], extras: Sequence[str]
+) -> Row:
+    """One output row: the classification columns (``classification_columns``) with the
+    row's issues, or, for a row (or whole file) that was not classified, a null
+    classification with its errors (the patient id taken from its issues)."""
+    if classified is None:
+        row: Row = {column: None for column in (*LEADING_COLUMNS, *extras)}
+        row.update(possible_groups=[], missing=[], criteria=[])
+        row["patient_id"] = next((i.patient_id for i in issues if i.patient_id), None)
+    else:
+        row = dict(classified)
+    row["errors"] = [_issue(i) for i in errors_in(issues)]
+    row["warnings"] = [_issue(i) for i in warnings_in(issues)]
+    return row
+
+
+def placed_results(
+    results: Sequence[Classification], issues: Iterable[PatientIssue]
+) -> Iterator[tuple[Classification | None, list[PatientIssue]]]:
+    """Each result with the issues of its row, and each row (or whole file) with issues but
+    no result, in input order (files in the order first seen, then by line)."""
+    by_place: dict[tuple[str, int | None, str | None], list[PatientIssue]] = {}
+    for issue in issues:
+        by_place.setdefault((issue.source or "", issue.line, issue.node), []).append(issue)
+    placed: list[tuple[tuple[str, int], Classification | None, list[PatientIssue]]] = []
+    sources: dict[str, int] = {}
+    for result in results:
+        place = (result.source, result.line, None)
+        found = by_place.pop(place, []) if result.line is not None else []
+        placed.append(((result.source, result.line or 0), result, found))
+        sources.setdefault(result.source, len(sources))
+    for (source, line, _node), found in by_place.items():
+        sources.setdefault(source, len(sources))
+        placed.append(((source, line or 0), None, found))
+    placed.sort(key=lambda item: (sources[item[0][0]], item[0][1]))
+    for _, placed_result, found in placed:
+        yield placed_result, found
+
+
+def result_rows(
+    results: Sequence[Classification], issues: Iterable[PatientIssue], extras: Sequence[str]
+) -> Iterator[Row]:
+    """One row per input row, in input order: each result with the warnings of its row,
+    and each row (or whole file) that had errors with a null classification."""
+    for result, found in placed_results(results, issues):
+        classified = None if result is None else classification_columns(result, extras)
+        yield result_row(classified, found, extras)
+
+
+@dataclass
+class ParquetRows:
+    """Rows streamed to a Parquet file (``sink``, binary) with the fixed schema of
+    ``results_schema(extras)``, a row group every ``row_group_rows`` rows; ``close``
+    writes the last row group and the footer. Memory is bounded by one row group."""
+
+    sink: IO[bytes]
+    extras: tuple[str, ...]
+    row_group_rows: int = ROW_GROUP_ROWS
+    written: int = field(default=0, init=False)  # rows in the row groups written
+    _rows: list[Row] = field(default_factory=list, init=False)
+    _columns: list[Any] = field(default_factory=list, init=False)  # Arrow record batches
+    _held: int = field(default=0, init=False)  # rows in ``_columns``
+    _writer: Any = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.row_group_rows < 1:
+            raise ValueError("row_group_rows must be at least 1")
+        self._schema = results_schema(self.extras)  # InputFormatError without pyarrow
+        import pyarrow.parquet as pq
+
+        self._writer = pq.ParquetWriter(self.sink, self._schema)
+
+    def __enter__(self) -> ParquetRows:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self.close()
+        elif self._writer is not None:  # the file is to be dropped: no last row group
+            self._writer.close()
+            self._writer = None
+
+    def add(self, row: Row) -> None:
+        """Add one row (the keys of the schema); a row group is written when full."""
+        self._rows.append(row)
+        if len(self._rows) >= min(CONVERTED_ROWS, self.row_group_rows):
+            self._convert()
+        while self._held >= self.row_group_rows:
+            self._write_row_group(self.row_group_rows)
+
+    def close(self) -> None:
+        """Write what is held as the last row group, then the file's footer."""
+        if self._writer is None:
+            return
+        self._convert()
+        if self._held:
+            self._write_row_group(self._held)
+        self._writer.close()
+        self._writer = None
+
+    def _convert(self) -> None:
+        if self._rows:
+            pa = _pyarrow()
+            self._columns.append(pa.RecordBatch.from_pylist(self._rows, schema=self._schema))
+            self._held += len(self._rows)
+            self._rows = []
+
+    def _write_row_group(self, rows: int) -> None:
+        pa = _pyarrow()
+        held = pa.Table.from_batches(self._columns, schema=self._schema)
+        self._writer.write_table(held.slice(0, rows), row_group_size=rows)
+        rest = held.slice(rows)
+        self._columns = rest.to_batches() if rest.num_rows else []
+        self._held -= rows
+        self.written += rows
+
+
 def write_results_parquet(
     results: Sequence[Classification], issues: Sequence[PatientIssue], path: Path
 ) -> int:
     """Write the results to ``path`` (through a temporary file and a rename, so never left
-    partial; mode 0600, as patient data), in row groups of ``BATCH_ROWS``; the number of
-    rows written."""
-    import pyarrow.parquet as pq
-
-    pa = _pyarrow()
-    extras = extra_columns(results)
-    schema = results_schema(extras)
-    temporary = path.with_name(f".{path.name}.tmp")
-    written = 0
-    try:
-        with pq.ParquetWriter(temporary, schema) as writer:
-            batch: list[Row] = []
-            for row in result_rows(results, issues, extras):
-                batch.append(row)
-                if len(batch) == BATCH_ROWS:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    written, batch = written + len(batch), []
-            if batch or not written:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                written += len(batch)
-        temporary.chmod(0o600)  # patient data: readable by its owner only
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return written
+    partial; mode 0600, as patient data), in row groups of ``ROW_GROUP_ROWS``; the number
+    of rows written."""
+    extras = tuple(extra_columns(results))
+    require_pyarrow()  # before any file is made
+    with open_binary_atomically(path, private=True) as sink, ParquetRows(sink, extras) as rows:
+        for row in result_rows(results, issues, extras):
+            rows.add(row)
+    return rows.written

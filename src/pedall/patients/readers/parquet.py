@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pedall.errors import InputFormatError
+from pedall.patients.header import TableHeader
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import (
     LESION_SEPARATOR,
@@ -79,22 +80,35 @@ def parquet_rows(payload: bytes, source: str) -> tuple[list[str], Iterator[list[
     return names, rows()
 
 
-def read_parquet(payload: bytes, model: PatientModel, source: str = "<input>") -> ReadResult:
-    """Read a patient table stored as Parquet, with the rules and issues of ``read_csv``."""
+def open_parquet_table(
+    payload: bytes, model: PatientModel, source: str
+) -> tuple[TableHeader, Iterator[tuple[int, list[str]]]]:
+    """The header of a patient table stored as Parquet, matched as a CSV header is, and an
+    iterator over its non-blank rows as CSV cell texts, each with the line it would be on
+    in the same table written as CSV (what ``open_table`` gives for a CSV table)."""
     names, rows = parquet_rows(payload, source)
     if not any(name.strip() for name in names):
         raise InputFormatError(f"{source}: no columns, expected a patient_id column")
     header_line = io.StringIO()
     csv.writer(header_line, lineterminator="\n").writerow(names)
     header, _ = open_table(io.StringIO(header_line.getvalue(), newline=""), model, source)
+    numbered = (
+        (line, row)
+        for line, row in enumerate(rows, start=2)
+        if "".join(row).strip()  # a blank row, skipped as in CSV
+    )
+    return header, numbered
+
+
+def read_parquet(payload: bytes, model: PatientModel, source: str = "<input>") -> ReadResult:
+    """Read a patient table stored as Parquet, with the rules and issues of ``read_csv``."""
+    header, rows = open_parquet_table(payload, model, source)
     result = ReadResult()
     result.columns = list(header)
     result.issues += header.issues
     reader = RowReader(tuple(header), model, source)
     duplicates = DuplicateIds(source)
-    for line, row in enumerate(rows, start=2):
-        if not "".join(row).strip():  # a blank row, skipped as in CSV
-            continue
+    for line, row in rows:
         read = reader.read(line, row)
         result.issues += duplicates.check(read)
         if read.accepted:
