@@ -85,7 +85,11 @@ def test_thresholds_in_words_come_from_the_derived_findings(knowledge_base: Know
     (rule,) = shapes.subjects(SH.object, PEDALL.MRDPositiveEndOfInduction)
     condition = shapes.value(rule, SH.condition)
     (threshold,) = mrd["thresholds"]
-    assert threshold["text"] == str(shapes.value(condition, RDFS.label))
+    # The condition's label, then its bound in words: the number is written once, as the bound.
+    assert threshold["text"].startswith(str(shapes.value(condition, RDFS.label)) + ": ")
+    properties = shapes.objects(condition, SH.property)
+    (bound,) = (b for ps in properties for b in shapes.objects(ps, SH.minExclusive))
+    assert threshold["text"].endswith(f"above {bound}")
     assert threshold["section"] == str(shapes.value(condition, PEDALL.section))
     assert mrd["interpretation"] == str(
         knowledge_base.graph.value(PEDALL["CMCP-ALL2008-high-mrd"], PEDALL.interpretation)

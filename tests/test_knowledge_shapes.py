@@ -1,5 +1,6 @@
 """The knowledge graph conforms to its own shapes (shapes/knowledge-graph.ttl) and to the
-quality-check queries (queries/qc/*-violation.rq), and both can fail."""
+quality-check queries (queries/qc/*-violation.rq, run over the ontology and the shapes
+together, as ``pedall check`` runs them), and both can fail."""
 
 from __future__ import annotations
 
@@ -81,9 +82,14 @@ def test_there_are_quality_check_queries() -> None:
     assert all(name.endswith("-violation.rq") for name in names)
 
 
+@pytest.fixture(scope="module")
+def ontology_and_shapes(knowledge_base: KnowledgeBase) -> Graph:
+    return knowledge_base.graph + knowledge_base.shapes
+
+
 @pytest.mark.parametrize("query", qc_queries(), ids=lambda path: path.stem)
-def test_quality_check_finds_no_violation(knowledge_base: KnowledgeBase, query: Path) -> None:
-    rows = list(knowledge_base.graph.query(query.read_text(encoding="utf-8")))
+def test_quality_check_finds_no_violation(ontology_and_shapes: Graph, query: Path) -> None:
+    rows = list(ontology_and_shapes.query(query.read_text(encoding="utf-8")))
     assert rows == []
 
 
@@ -102,6 +108,23 @@ BROKEN_EXAMPLES = {
         pedall:hasEffect pedall:Adverse ; pedall:about pedall:no-such-term .""",
     "eco-traceable-without-reference-violation": """pedall:x a pedall:EvidenceStatement ;
         pedall:evidenceType <http://purl.obolibrary.org/obo/ECO_0000033> .""",
+    "factor-disease-unlinked-violation": """pedall:x a pedall:PrognosticFactor ;
+        rdfs:label "X-ALL" . pedall:X rdfs:subClassOf pedall:AcuteLymphoblasticLeukemia ;
+        skos:altLabel "x-all" .""",
+    "dose-measure-violation": """pedall:x a pedall:OutcomeFigure ;
+        pedall:measure pedall:DrugDose ; pedall:unit "Gy" ; pedall:about pedall:procedure .""",
+    "figure-qualifier-violation": """pedall:x a pedall:OutcomeFigure ;
+        pedall:value 10.0 ; pedall:qualifier "from 10 to over 50" .""",
+    "duplicate-exact-match-violation": """pedall:x skos:exactMatch obo:NCIT_C1 .
+        pedall:y skos:exactMatch obo:NCIT_C1 .""",
+    "criterion-rule-condition-violation": """pedall:c a pedall:RiskCriterion ;
+        pedall:condition pedall:one . [] a sh:TripleRule ; sh:predicate pedall:meetsCriterion ;
+        sh:object pedall:c ; sh:condition pedall:other .""",
+    "figure-bound-violation": """pedall:x pedall:boundsCondition pedall:s ;
+        pedall:value 5.0 . pedall:s a sh:NodeShape ; sh:property [ sh:minInclusive 6 ] .""",
+    "shape-label-number-violation": """pedall:s a sh:NodeShape ;
+        rdfs:label "Initial WBC under 50,000 per microliter" ;
+        sh:property [ sh:maxExclusive 50000 ] .""",
 }
 
 
@@ -111,6 +134,8 @@ def test_quality_check_can_fail(query: Path, make_graph: Callable[[str], Graph])
         PREFIX owl: <http://www.w3.org/2002/07/owl#>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
         PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        PREFIX obo: <http://purl.obolibrary.org/obo/>
         """
     broken = make_graph(prefixes + BROKEN_EXAMPLES[query.stem])
     assert list(broken.query(query.read_text(encoding="utf-8"))) != []

@@ -2,10 +2,11 @@
 
 Four checks, each giving located failures: every Turtle file is in canonical form; the
 knowledge graph conforms to ``shapes/knowledge-graph.ttl``; every quality-check query
-``queries/qc/*-violation.rq`` returns no row; and every query header passes pedall's
-header parser and reads the same as YAML the way grlc reads it (``grlc_headers``), so
-grlc keeps the metadata. Nothing here knows a medical fact: the rules live in the shapes
-and the queries.
+``queries/qc/*-violation.rq`` returns no row over the ontology and the shapes together
+(some compare a criterion with its rule, or a figure with a shape's bound); and every
+query header passes pedall's header parser and reads the same as YAML the way grlc reads
+it (``grlc_headers``), so grlc keeps the metadata. Nothing here knows a medical fact: the
+rules live in the shapes and the queries.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def shape_failures(graph: Graph, shapes_path: Path) -> list[CheckFailure]:
 
 
 def qc_failures(graph: Graph, files: DataFiles) -> list[CheckFailure]:
-    """Each row of each quality-check query (``queries/qc/*-violation.rq``)."""
+    """Each row of each quality-check query (``queries/qc/*-violation.rq``) over ``graph``,
+    which holds the ontology and the shapes (``quality_graph``)."""
     failures = []
     for path in files.qc_query_files():
         if not path.name.endswith(VIOLATION_SUFFIX):
@@ -96,6 +98,11 @@ def qc_failures(graph: Graph, files: DataFiles) -> list[CheckFailure]:
             problem = ", ".join(f"{key}={_short(value, graph)}" for key, value in cells.items())
             failures.append(CheckFailure("qc", name, problem))
     return failures
+
+
+def quality_graph(ontology: Graph, files: DataFiles) -> Graph:
+    """The graph the quality-check queries read: the ontology with every shapes file."""
+    return ontology + parse_turtle_files(files.shape_files())
 
 
 def header_failures(files: DataFiles) -> list[CheckFailure]:
@@ -117,8 +124,9 @@ def run_checks(files: DataFiles) -> list[CheckFailure]:
     failures = canonical_failures(files) + header_failures(files)
     try:
         graph = parse_turtle_files(files.ontology_files())
+        with_shapes = quality_graph(graph, files)
     except DataFileError as error:
-        return [*failures, CheckFailure("load", str(files.folder("ontology")), str(error))]
+        return [*failures, CheckFailure("load", str(files.root), str(error))]
     failures += shape_failures(graph, files.shape_file(KNOWLEDGE_SHAPES))
-    failures += qc_failures(graph, files)
+    failures += qc_failures(with_shapes, files)
     return failures
