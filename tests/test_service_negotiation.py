@@ -98,7 +98,7 @@ def test_answer_query_refuses_updates_as_read_only_and_unfit_formats() -> None:
     with pytest.raises(NotAcceptableError):
         answer_query(store, QueryRequest("CONSTRUCT WHERE { ?s ?p ?o }", "text/csv", None))
     answer = answer_query(store, QueryRequest("ASK {}", "text/tab-separated-values", None))
-    assert (answer.media_type, answer.body.strip()) == ("text/tab-separated-values", b"true")
+    assert (answer.media_type, answer.body) == ("text/tab-separated-values", b"?_askResult\ntrue\n")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,9 @@
      |    |    +-- ReadOnlyError              an update sent to the read-only service
      |    +-- QueryTimeoutError (TimeoutError) over the time limit
      |    +-- NotAcceptableError             no format the client accepts fits the answer
+     |    +-- UnsupportedQueryError          valid SPARQL the engine cannot run (a function)
      +-- QueryWorkerError (RuntimeError)     a query worker process died or did not start
+     |    +-- QueryEngineError               the engine failed on a query (HTTP 500)
      +-- RequestTooLargeError (ValueError)   a request body over the service's limit
      +-- PatientDataError (ValueError)       one located problem in patient input
      +-- KaryotypeError (ValueError)         an ISCN karyotype pedall cannot read, with its position
@@ -69,8 +71,18 @@ class NotAcceptableError(QueryError):
     """No format the client accepts can carry this kind of result (HTTP 406)."""
 
 
+class UnsupportedQueryError(QueryError):
+    """A query that is valid SPARQL but that the engine cannot run, such as one calling an
+    extension function it does not know (HTTP 400: the query has to change)."""
+
+
 class QueryWorkerError(PedallError, RuntimeError):
     """A query worker process died or could not load the graph."""
+
+
+class QueryEngineError(QueryWorkerError):
+    """The engine failed on a query: it panicked, or its worker process ended while
+    answering; the worker is replaced (HTTP 500)."""
 
 
 class RequestTooLargeError(PedallError, ValueError):

@@ -33,6 +33,22 @@ ENV_NO_CACHE = "PEDALL_NO_CACHE"  # pedall.knowledge.cache.ENV_NO_CACHE, without
     help="Query worker processes (queries that can run at once).",
 )
 @click.option(
+    "--long-queries",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Queries that run long (past a second) may run at once besides --workers, each at a "
+    "lower CPU priority; more get HTTP 503.",
+)
+@click.option(
+    "--client-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's head, and again its body (HTTP 408 and "
+    "the connection closed after).",
+)
+@click.option(
     "--query-memory-mb",
     default=2048,
     show_default=True,
@@ -83,6 +99,8 @@ def serve(
     port: int,
     query_timeout: float,
     workers: int,
+    long_queries: int,
+    client_timeout: float,
     query_memory_mb: int,
     max_body_bytes: int,
     upload_timeout: float,
@@ -104,6 +122,7 @@ def serve(
     from pedall.service.access_log import ACCESS_LOGGER
     from pedall.service.app import create_app
     from pedall.service.settings import ServiceSettings
+    from pedall.service.slow_clients import guarded_protocol
 
     if global_options().no_cache:
         os.environ[ENV_NO_CACHE] = "1"  # this process is the server; its knowledge base reads it
@@ -113,6 +132,8 @@ def serve(
         query_timeout=query_timeout,
         max_body_bytes=max_body_bytes,
         workers=workers,
+        long_queries=long_queries,
+        client_timeout=client_timeout,
         query_memory_bytes=query_memory_mb * 1024**2,
         data_root=data_root,
         allowed_hosts=allowed_hosts,
@@ -129,4 +150,11 @@ def serve(
         access.setLevel(logging.INFO)
         access.propagate = False
     click.echo(f"pedall serving on http://{host}:{port}/ ({RESEARCH_NOTICE})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+        http=guarded_protocol(client_timeout),
+    )

@@ -1,9 +1,15 @@
 """Export the knowledge graph as linked data (Turtle, JSON-LD, N-Triples, RDF/XML) and
 describe what an export holds (VoID-style statistics).
 
-The export holds the asserted triples, or with ``inferred=True`` also everything OWL RL
-inference adds. Generalized triples of the closure (a literal as subject, which owlrl
-produces and RDF does not allow) are left out, so every export is plain RDF 1.1.
+The export holds the asserted triples, or with ``inferred=True`` also what OWL RL
+inference adds, without what holds of everything in OWL and so tells nothing
+(``is_tautology``): ``x owl:sameAs x`` (a third of the closure, and for a blank node an
+axiom OWL 2 DL forbids, which HermiT refuses), each class a subclass and an equivalent of
+itself, a subclass of ``owl:Thing`` and a superclass of ``owl:Nothing``, each property a
+subproperty and an equivalent of itself, each thing of type ``owl:Thing``. Generalized
+triples of the closure (a literal as subject, which owlrl produces and RDF does not
+allow) are left out, so every export is plain RDF 1.1. Literals are written in canonical
+form (``pedall.query.canonical_literals``).
 JSON-LD carries its own ``@context`` built from ``pedall.namespaces.PREFIXES``: it never
 points to a remote context.
 """
@@ -12,17 +18,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import Node
 
 from pedall import atomic_files as files
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL, PREFIXES
+from pedall.query.canonical_literals import canonical_node
 from pedall.query.sparql import oxigraph_triples
 
 # A JSON-LD 1.1 processor uses a term as a prefix only when its IRI ends in one of these.
@@ -64,21 +73,47 @@ def jsonld_context(prefixes: dict[str, str] = PREFIXES) -> dict[str, str]:
     }
 
 
-def rdf_graph(source: Graph) -> Graph:
-    """A copy of ``source`` without generalized triples, with pedall's prefixes bound."""
+def rdf_graph(source: Iterable[tuple[Node, Node, Node]]) -> Graph:
+    """A graph of the triples of ``source`` without generalized ones, its literals in
+    canonical form, with pedall's prefixes bound."""
     graph = Graph(bind_namespaces="core")
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True)
-    for triple in source:
-        subject, predicate, _ = triple
+    for subject, predicate, obj in source:
         if not isinstance(subject, Literal) and isinstance(predicate, URIRef):
-            graph.add(triple)
+            graph.add((subject, predicate, canonical_node(obj)))
     return graph
 
 
+_REFLEXIVE = frozenset(
+    {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
+)
+
+
+def is_tautology(subject: Node, predicate: Node, obj: Node) -> bool:
+    """Whether a triple holds of everything in OWL 2 (see the module docstring).
+
+    >>> is_tautology(OWL.Nothing, RDFS.subClassOf, PEDALL.Lesion)
+    True
+    """
+    if predicate in _REFLEXIVE and subject == obj:
+        return True
+    if predicate == RDF.type:
+        return obj == OWL.Thing
+    return predicate == RDFS.subClassOf and (obj == OWL.Thing or subject == OWL.Nothing)
+
+
 def export_graph(knowledge_base: KnowledgeBase, *, inferred: bool = False) -> Graph:
-    """The graph to export: the asserted ontology, or it and its inferred triples."""
-    return rdf_graph(knowledge_base.inferred if inferred else knowledge_base.graph)
+    """The graph to export: the asserted ontology, or it and its inferred triples less the
+    tautologies (``is_tautology``; the asserted triples are all kept)."""
+    asserted = knowledge_base.graph
+    if not inferred:
+        return rdf_graph(asserted)
+    return rdf_graph(
+        triple
+        for triple in knowledge_base.inferred
+        if triple in asserted or not is_tautology(*triple)
+    )
 
 
 def serialize_graph(graph: Graph, format_name: str) -> bytes:
@@ -205,9 +240,10 @@ def graph_statistics(knowledge_base: KnowledgeBase) -> GraphStatistics:
     """Count what ``knowledge_base`` holds. Individuals are the IRIs typed with a class of
     the domain; ``individuals_by_class`` counts them under each asserted class (as a CURIE),
     so one with two classes counts under both. Criteria and evidence statements are
-    counted with inference."""
+    counted with inference; ``triples_with_inferred`` counts the whole closure, as the SPARQL
+    endpoint holds it (``export_graph`` leaves its tautologies out)."""
     asserted = knowledge_base.graph
-    closure = export_graph(knowledge_base, inferred=True)
+    closure = rdf_graph(knowledge_base.inferred)  # what the SPARQL endpoint holds, all of it
     ontology = URIRef(ONTOLOGY_IRI)
     version_iri = asserted.value(ontology, OWL.versionIRI)
     version_info = asserted.value(ontology, OWL.versionInfo)

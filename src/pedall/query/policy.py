@@ -135,6 +135,17 @@ def normalise_query_text(text: str) -> str:
     return _LINE_END.sub("\n", unescaped)
 
 
+READ_ONLY_MESSAGE = "SPARQL Update is refused: the knowledge graph is read-only"
+FROM_MESSAGE = "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
+SERVICE_MESSAGE = "SERVICE is refused: federated queries would make outbound requests"
+_FORM_KEYWORDS = {form.value: form for form in QueryForm}
+_UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
+_FIRST_KEYWORD = re.compile(
+    rf"(?<![\w?$:.-])({'|'.join((*_FORM_KEYWORDS, *_UPDATE_KEYWORDS, 'WITH'))})(?![\w:.-])",
+    re.IGNORECASE,
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _classify(text: str) -> QueryForm:
     """The form of the (normalised) query ``text``, or the reason it is refused.
@@ -146,32 +157,51 @@ def _classify(text: str) -> QueryForm:
     try:
         tree = parseQuery(text)
     except ParseBaseException as query_error:
-        if _parses_as_update(text):
-            raise ReadOnlyError(
-                "SPARQL Update is refused: the knowledge graph is read-only"
-            ) from None
+        if parses_as_update(text):
+            raise ReadOnlyError(READ_ONLY_MESSAGE) from None
         raise QuerySyntaxError(f"SPARQL syntax error: {query_error}") from None
     except RecursionError:
         raise QuerySyntaxError("SPARQL syntax error: the query is nested too deeply") from None
+    except Exception:  # rdflib's parser failed on it (see _classify_by_tokens)
+        return _classify_by_tokens(text)
     query = tree[1]
     if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
-        raise ForbiddenQueryError(
-            "FROM and FROM NAMED are refused: queries run on the knowledge graph only"
-        )
+        raise ForbiddenQueryError(FROM_MESSAGE)
     if "ServiceGraphPattern" in _parse_tree_names(tree) or _keyword_outside_literals(
         text, "SERVICE"
     ):
-        raise ForbiddenQueryError(
-            "SERVICE is refused: federated queries would make outbound requests"
-        )
+        raise ForbiddenQueryError(SERVICE_MESSAGE)
     return _FORM_BY_PARSE_NAME[query.name]
 
 
-def _parses_as_update(text: str) -> bool:
+def _classify_by_tokens(text: str) -> QueryForm:
+    """The form of a text that rdflib's parser fails on although it may be valid SPARQL
+    (rdflib 7.6 raises ``TypeError`` for a negative decimal such as ``-1.0``, in a parse
+    action): the first form keyword outside strings, IRIs and comments, after the same
+    SERVICE and FROM token checks as every query. pyoxigraph, which runs the text, is then
+    the one judge of its syntax, and its worker has no network in any case."""
+    if _keyword_outside_literals(text, "FROM"):
+        raise ForbiddenQueryError(FROM_MESSAGE)
+    if _keyword_outside_literals(text, "SERVICE"):
+        raise ForbiddenQueryError(SERVICE_MESSAGE)
+    first = _FIRST_KEYWORD.search(_LITERALS_AND_COMMENTS.sub(" ", text))
+    if first is None:
+        raise QuerySyntaxError("SPARQL syntax error: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    keyword = first.group(1).upper()
+    if keyword not in _FORM_KEYWORDS:
+        raise ReadOnlyError(READ_ONLY_MESSAGE)
+    return _FORM_KEYWORDS[keyword]
+
+
+def parses_as_update(text: str) -> bool:
+    """Whether ``text``, normalised as the policy reads it, is a SPARQL Update."""
     try:
-        parseUpdate(text)
-    except (ParseBaseException, RecursionError):
+        parseUpdate(normalise_query_text(text))
+    except (ParseBaseException, RecursionError, QuerySyntaxError):
         return False
+    except Exception:  # rdflib's parser failed on it: read its first keyword
+        first = _FIRST_KEYWORD.search(_LITERALS_AND_COMMENTS.sub(" ", text))
+        return first is not None and first.group(1).upper() not in _FORM_KEYWORDS
     return True
 
 

@@ -21,12 +21,14 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from pedall.errors import QuerySyntaxError
+from pedall.errors import QuerySyntaxError, UnsupportedQueryError
 from pedall.namespaces import PREFIXES
+from pedall.query.canonical_literals import canonical_term
 from pedall.query.policy import DEFAULT_POLICY as DEFAULT_POLICY
 from pedall.query.policy import QueryForm as QueryForm
 from pedall.query.policy import QueryPolicy as QueryPolicy
 from pedall.query.policy import check_query as check_query
+from pedall.query.result_formats import ask_csv, ask_tsv, csv_results, xml_with_escaped_cr
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -182,6 +184,11 @@ def binding_term(value: str, prefixes: Mapping[str, str] = PREFIXES) -> Term:
     return ox.Literal(value)
 
 
+# pyoxigraph's evaluation errors that mean the query has to change, not the engine
+# ("The custom function <...> is not supported", "... requires between 1 and 2 arguments").
+_UNSUPPORTED = re.compile(r"The (custom )?function \S+ (is not supported|requires between)")
+
+
 def run_query(
     store: ox.Store,
     text: str,
@@ -189,15 +196,19 @@ def run_query(
     policy: QueryPolicy = DEFAULT_POLICY,
     prefixes: Mapping[str, str] = PREFIXES,
     bindings: Mapping[str, Term] | None = None,
+    base_iri: str | None = None,
 ) -> QueryResult:
     """Check ``text`` against ``policy`` and run it on ``store``.
 
     ``prefixes`` are declared for the query in advance (pedall's by default), so a query
     may use ``pedall:`` or ``skos:`` without its own PREFIX lines. ``bindings`` give
     variables a value before the query runs (SEP-0007 substitution, as if by ``VALUES``):
-    one library query then answers for one lesion or one source.
+    one library query then answers for one lesion or one source. ``base_iri`` resolves
+    the relative IRIs of a query without ``BASE`` (the endpoint's own IRI on the service).
     The text run is the policy's normalised text (``ParsedQuery.text``), so the engine
-    reads exactly what the policy read. Raises ``ForbiddenQueryError`` or ``QuerySyntaxError``.
+    reads exactly what the policy read. Literals come back in canonical form
+    (``pedall.query.canonical_literals``). Raises ``ForbiddenQueryError``,
+    ``QuerySyntaxError`` or ``UnsupportedQueryError`` (an unknown function).
     """
     for name in bindings or {}:
         if not _VARIABLE_NAME.fullmatch(name):
@@ -205,16 +216,61 @@ def run_query(
     substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
     parsed = check_query(text, policy)
     try:
-        answer = store.query(parsed.text, prefixes=dict(prefixes), substitutions=substitutions)
+        answer = store.query(
+            parsed.text, base_iri=base_iri, prefixes=dict(prefixes), substitutions=substitutions
+        )
+        return _read_answer(parsed.form, answer)
     except SyntaxError as error:
         raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+    except RuntimeError as error:  # evaluation errors, raised as the answer is read
+        if _UNSUPPORTED.match(str(error)):
+            raise UnsupportedQueryError(
+                f"{error}: pedall's engine knows the SPARQL 1.1 functions and the XSD casts"
+            ) from None
+        raise
+
+
+def _read_answer(
+    form: QueryForm, answer: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples
+) -> QueryResult:
+    """The whole answer, its literals in canonical form."""
     if isinstance(answer, ox.QueryBoolean):
-        return QueryResult(form=parsed.form, boolean=bool(answer))
+        return QueryResult(form=QueryForm.ASK, boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):
         variables = tuple(variable.value for variable in answer.variables)
-        rows = tuple(tuple(solution[name] for name in variables) for solution in answer)
-        return QueryResult(form=parsed.form, variables=variables, rows=rows)
-    return QueryResult(form=parsed.form, triples=tuple(answer))
+        rows = tuple(
+            tuple(None if term is None else canonical_term(term) for term in solution)
+            for solution in answer
+        )
+        return QueryResult(form=QueryForm.SELECT, variables=variables, rows=rows)
+    graph_form = form if form.returns_graph else QueryForm.CONSTRUCT
+    triples = tuple(
+        ox.Triple(triple.subject, triple.predicate, canonical_term(triple.object))
+        for triple in answer
+    )
+    return QueryResult(form=graph_form, triples=triples)
+
+
+def canonical_ntriples(ntriples: bytes) -> bytes:
+    """The same triples, one a line in sorted order, with blank nodes relabelled by
+    RDFC-1.0 (``c14n0``, ``c14n1``, ...): the same graph gives the same bytes whatever its
+    blank-node labels and order, so stores loaded from it keep those labels
+    (``load_labelled``) and answer alike in every process and every run."""
+    dataset = ox.Dataset(
+        ox.Quad(triple.subject, triple.predicate, triple.object)
+        for triple in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+    )
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    lines = sorted(f"{quad.subject} {quad.predicate} {quad.object} .\n" for quad in dataset)
+    return "".join(lines).encode("utf-8")
+
+
+def load_labelled(ntriples: bytes) -> ox.Store:
+    """A store holding ``ntriples`` with their blank-node labels as written
+    (``Store.load`` gives blank nodes fresh random labels)."""
+    store = ox.Store()
+    store.extend(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
+    return store
 
 
 def serialize_result(
@@ -239,17 +295,35 @@ def serialize_result(
         raise ValueError(
             f"{media_type} is not a results format; expected one of {sorted(RESULTS_MEDIA_TYPES)}"
         )
+    results_format = RESULTS_MEDIA_TYPES[media_type]
     if result.form is QueryForm.ASK:
-        parsed = ox.parse_query_results(
-            _ask_json(bool(result.boolean)), format=ox.QueryResultsFormat.JSON
+        boolean = bool(result.boolean)
+        if results_format == ox.QueryResultsFormat.CSV:
+            return ask_csv(boolean)
+        if results_format == ox.QueryResultsFormat.TSV:
+            return ask_tsv(boolean)
+        parsed = ox.parse_query_results(_ask_json(boolean), format=ox.QueryResultsFormat.JSON)
+    elif results_format == ox.QueryResultsFormat.CSV:
+        return csv_results(
+            result.variables,
+            ([None if term is None else _csv_text(term) for term in row] for row in result.rows),
         )
     else:
         parsed = ox.parse_query_results(
             _select_ntriples_tsv(result), format=ox.QueryResultsFormat.TSV
         )
     buffer = io.BytesIO()
-    parsed.serialize(buffer, format=RESULTS_MEDIA_TYPES[media_type])
+    parsed.serialize(buffer, format=results_format)
+    if results_format == ox.QueryResultsFormat.XML:
+        return xml_with_escaped_cr(buffer.getvalue())
     return buffer.getvalue()
+
+
+def _csv_text(term: Term) -> str:
+    """A term as SPARQL CSV writes it: an IRI or a literal's lexical form, ``_:label``."""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term_value(term)
 
 
 def _ask_json(boolean: bool) -> bytes:

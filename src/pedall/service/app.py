@@ -31,6 +31,7 @@ from pedall.errors import (
     NotAcceptableError,
     PatientDataError,
     PedallError,
+    QueryEngineError,
     QuerySyntaxError,
     QueryTimeoutError,
     QueryWorkerError,
@@ -40,6 +41,7 @@ from pedall.errors import (
     UnknownQueryError,
     UnknownTermError,
     UnsupportedMediaTypeError,
+    UnsupportedQueryError,
     UploadLimitError,
 )
 from pedall.knowledge.base import KnowledgeBase
@@ -70,6 +72,7 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (ReadOnlyError, 403),
     (ForbiddenQueryError, 400),
     (QuerySyntaxError, 400),
+    (UnsupportedQueryError, 400),
     (NotAcceptableError, 406),
     (QueryTimeoutError, 503),
     (UnknownQueryError, 404),
@@ -82,6 +85,7 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (InputFormatError, 400),
     (BadRequestError, 400),
     (PatientDataError, 422),
+    (QueryEngineError, 500),
     (QueryWorkerError, 503),
     (DataFileError, 500),
 )
@@ -116,6 +120,7 @@ def open_service(settings: ServiceSettings) -> ServiceState:
         size=settings.workers,
         timeout=settings.query_timeout,
         memory_bytes=settings.query_memory_bytes,
+        long_queries=settings.long_queries,
     )
     try:
         pool.start()
@@ -239,6 +244,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "version": __version__,
             "query_workers": state.query_pool.worker_pids(),
             "idle_query_workers": state.query_pool.idle_workers(),
+            "long_query_workers": state.query_pool.long_worker_pids(),
             "query_timeout_seconds": settings.query_timeout,
             "upload_workers": state.upload_pool.workers.worker_pids(),
             "idle_upload_workers": state.upload_pool.workers.idle_workers(),

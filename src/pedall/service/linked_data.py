@@ -1,6 +1,7 @@
 """Linked data: every term of the pedall namespace dereferences at ``/id/{local-name}``
-(a page for a person, RDF for a machine; a synonym redirects to its term), ``/search``
-finds terms, and the whole graph downloads in each format.
+(a page for a person, RDF for a machine; a synonym redirects to its term, the ontology's
+versionIRI to ``/ontology/{version}``), ``/search`` finds terms, and the whole graph
+downloads in each format.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def linked_data_router() -> APIRouter:
         browser)."""
         state = service_state(request)
         iri = term_iri(name)
+        if str(iri) == state.statistics.version_iri:  # the release's versionIRI
+            location = str(request.url_for("ontology_version", version=name.rsplit("/", 1)[-1]))
+            if request.url.query:
+                location += f"?{request.url.query}"
+            return RedirectResponse(location, status_code=303, headers={"Vary": "Accept"})
         target = state.term_views.resolve(name)
         if target is not None:
             # a synonym or a replaced IRI: See Other, keeping format and inferred

@@ -1,7 +1,10 @@
 """``/ontology``: the ontology document. A browser gets its HTML documentation (pyLODE,
 rendered on the first request and kept for the life of the app); a machine gets the
 ontology's RDF (the whole graph, as ``/graph.ttl`` and ``pedall export`` give it), by
-``Accept`` or ``format`` as a term IRI negotiates (``TERM_TYPES``)."""
+``Accept`` or ``format`` as a term IRI negotiates (``TERM_TYPES``). The release's
+versionIRI (``.../ontology/2026-12-02``) dereferences at ``/ontology/{version}`` with the
+same answer, and at ``/id/ontology/{version}`` by a redirect here; another version is 404.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from pedall.errors import NotAcceptableError
+from pedall.errors import NotAcceptableError, UnknownTermError
 from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import ONTOLOGY_IRI
 from pedall.query.ontology_docs import OntologyDocs, render_ontology_docs
 from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE
 from pedall.service.negotiation import (
@@ -66,6 +70,30 @@ def ontology_docs_router() -> APIRouter:
     ) -> Response:
         """The ontology: HTML documentation for a browser; Turtle, JSON-LD, N-Triples or
         RDF/XML of the whole graph by Accept (or format); 406 for anything else."""
+        return await ontology_document(request, inferred, format)
+
+    @router.api_route(
+        "/ontology/{version}",
+        name="ontology_version",
+        methods=["GET", "HEAD"],
+        response_class=Response,
+    )
+    async def ontology_version(
+        request: Request,
+        version: str,
+        inferred: Annotated[bool, Query(description="Add inferred triples (RDF only).")] = False,
+        format: Annotated[str | None, Query(description="ttl, jsonld, nt or xml.")] = None,
+    ) -> Response:
+        """The ontology at its versionIRI (the release this service holds), answered as
+        ``/ontology``; 404 for another version."""
+        current = service_state(request).statistics.version_iri
+        if current is None or f"{ONTOLOGY_IRI}/{version}" != current:
+            raise UnknownTermError(
+                f"no version {version!r} of the ontology here; this service holds {current}"
+            )
+        return await ontology_document(request, inferred, format)
+
+    async def ontology_document(request: Request, inferred: bool, format: str | None) -> Response:
         state = service_state(request)
         media_type = format_override(format, GRAPH_FORMATS, GRAPH_TYPES) or negotiate(
             request.headers.get("accept"), TERM_TYPES

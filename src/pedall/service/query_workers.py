@@ -1,174 +1,98 @@
-"""Run SPARQL queries in worker processes that are killed and replaced when over time.
+"""Run SPARQL queries in worker processes that are killed and replaced when over time, in
+two lanes so that slow queries cannot starve quick ones.
 
 pyoxigraph (like rdflib) cannot cancel a running query from another thread, so each query
-runs in a separate process with its own store, built once from N-Triples. A query over
-the time limit gets ``QueryTimeoutError`` and its process is killed, so the work really
-stops; a fresh worker takes its place in the background. With ``size`` workers that many
-queries run at once, and a slow one never holds up the others beyond its own worker.
+runs in a separate process with its own store, built once from N-Triples (what each
+worker runs is ``pedall.service.query_process``). A query over the time limit gets
+``QueryTimeoutError`` and its process is killed, so the work really stops.
 
-The parent never runs a client's query text: parsing, the policy check (``pedall.query.policy``),
-evaluation and serialization all happen in the worker, under the time limit. Before it
-reads any query a worker cuts itself off the network (``pedall.service.no_network``), so a
-query that slipped past the policy still could not reach another host.
+The lanes:
+
+- the regular lane: ``size`` workers. Every query starts here (its wait for a free worker
+  counts towards its time limit) unless it is known to run long.
+- the long lane: at most ``long_queries`` queries at once, each in a worker of its own at
+  a lower CPU priority (niceness ``LONG_NICENESS``), which ends with the query. A query
+  still running after ``fast_budget`` seconds moves there without stopping: its worker
+  is lowered in priority and leaves the regular lane, and a warm spare takes its place at
+  once (another spare then starts in the background). The query's text is remembered
+  (a digest, for the last ``LONG_TEXTS_KEPT`` texts), and the next time it comes it goes
+  straight to a fresh long-lane worker, so a client repeating a slow query never holds up
+  a regular worker again; its time limit then counts from when that worker is ready.
+  When the long lane is full, a query passing ``fast_budget`` is stopped and one known to
+  run long waits for a place, within its time limit: both get ``QueryTimeoutError``
+  (HTTP 503) saying why.
+
+The parent never runs a client's query text: parsing, the policy check, evaluation and
+serialization all happen in a worker, under the time limit, cut off the network
+(``pedall.service.no_network``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
 import multiprocessing
 import queue
-import resource
-import signal
+import shutil
+import tempfile
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 
-import pyoxigraph as ox
-from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.parser import parseUpdate
+from pedall.errors import QueryEngineError, QueryTimeoutError, QueryWorkerError
+from pedall.query.sparql import canonical_ntriples
+from pedall.service.query_process import (
+    ERRORS_BY_NAME,
+    QueryAnswer,
+    QueryRequest,
+    QueryWorker,
+    crash_message,
+    death_message,
+    serve_queries,
+)
+from pedall.service.query_process import answer_query as answer_query
 
-from pedall.errors import (
-    ForbiddenQueryError,
-    NotAcceptableError,
-    QueryError,
-    QuerySyntaxError,
-    QueryTimeoutError,
-    QueryWorkerError,
-    ReadOnlyError,
-)
-from pedall.query.policy import normalise_query_text
-from pedall.query.sparql import run_query, serialize_result
-from pedall.service.negotiation import (
-    GRAPH_FORMATS,
-    GRAPH_TYPES,
-    RESULT_SET_FORMATS,
-    RESULT_SET_TYPES,
-    format_override,
-    negotiate,
-)
-from pedall.service.no_network import cut_network
+__all__ = ["QueryAnswer", "QueryRequest", "QueryWorkerPool", "answer_query"]
 
 # How long a new worker may take to load the graph before the pool gives up on it.
 STARTUP_TIMEOUT_SECONDS = 120.0
+FAST_BUDGET_SECONDS = 1.0
+LONG_NICENESS = 19
+LONG_TEXTS_KEPT = 1024
+SPARES = 1
 
 
-@dataclass(frozen=True)
-class QueryRequest:
-    """What the parent sends a worker: the query text and how the client wants the answer."""
+class _RecentTexts:
+    """Digests of the last ``size`` query texts that ran long (thread-safe)."""
 
-    text: str
-    accept: str | None
-    format_keyword: str | None
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._digests: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
 
+    @staticmethod
+    def digest(text: str) -> bytes:
+        return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).digest()
 
-@dataclass(frozen=True)
-class QueryAnswer:
-    """A serialized query answer and its media type."""
+    def __contains__(self, digest: bytes) -> bool:
+        with self._lock:
+            return digest in self._digests
 
-    media_type: str
-    body: bytes
-
-
-# The errors a worker reports back by name, rebuilt in the parent.
-_ERRORS_BY_NAME: dict[str, type[QueryError]] = {
-    "syntax": QuerySyntaxError,
-    "not-acceptable": NotAcceptableError,
-    "forbidden": ForbiddenQueryError,
-    "read-only": ReadOnlyError,
-}
-
-
-def _error_name(error: QueryError) -> str:
-    """The name under which a worker reports ``error`` (its most specific known kind)."""
-    for name, kind in reversed(_ERRORS_BY_NAME.items()):
-        if isinstance(error, kind):
-            return name
-    return "syntax"
-
-
-def _parses_as_update(text: str) -> bool:
-    """Whether ``text``, normalised as the policy reads it, is a SPARQL Update."""
-    try:
-        parseUpdate(normalise_query_text(text))
-    except (ParseBaseException, RecursionError, QuerySyntaxError):
-        return False
-    return True
-
-
-def answer_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
-    """Check, run and serialize one query in the format the client asked for.
-
-    Raises ``QuerySyntaxError``, ``ReadOnlyError`` (an update), ``ForbiddenQueryError``
-    (SERVICE, FROM ...) or ``NotAcceptableError``.
-    """
-    try:
-        result = run_query(store, request.text)
-    except ForbiddenQueryError as refusal:
-        if _parses_as_update(request.text):
-            raise ReadOnlyError(str(refusal)) from None
-        raise
-    if result.form.returns_graph:
-        formats, media_types = GRAPH_FORMATS, GRAPH_TYPES
-    else:
-        formats, media_types = RESULT_SET_FORMATS, RESULT_SET_TYPES
-    media_type = format_override(request.format_keyword, formats, media_types) or negotiate(
-        request.accept, media_types
-    )
-    if media_type is None:
-        offered = ", ".join(sorted(set(media_types.values())))
-        raise NotAcceptableError(f"none of the accepted media types fits; offered: {offered}")
-    return QueryAnswer(media_type, serialize_result(result, media_type))
-
-
-def _serve_queries(connection: Connection, ntriples: bytes, memory_bytes: int) -> None:
-    """The body of a worker process: load the graph, then answer queries until closed.
-
-    The process's address space is capped at ``memory_bytes``: a query that would need
-    more ends its worker (which the parent replaces) instead of the machine's memory.
-    The network is cut first, before the process has threads and before any query.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    in_own_namespace = cut_network()
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    store = ox.Store()
-    store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)
-    del ntriples
-    connection.send(("ready", in_own_namespace))
-    while True:
-        try:
-            request = connection.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            answer = answer_query(store, request)
-        except QueryError as error:
-            connection.send(("error", _error_name(error), str(error)))
-        except Exception as error:  # a bug or an engine error: report it, keep serving
-            connection.send(("failure", type(error).__name__, str(error)))
-        else:
-            connection.send(("answer", answer.media_type, answer.body))
-
-
-@dataclass(eq=False)
-class QueryWorker:
-    """One worker process and the parent's end of its pipe."""
-
-    process: BaseProcess
-    connection: Connection
-
-    def stop(self) -> None:
-        """Kill the process (a query may be running) and close the pipe."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=10)
-        self.connection.close()
+    def add(self, digest: bytes) -> None:
+        with self._lock:
+            self._digests[digest] = None
+            self._digests.move_to_end(digest)
+            while len(self._digests) > self.size:
+                self._digests.popitem(last=False)
 
 
 class QueryWorkerPool:
-    """``size`` worker processes, each holding the graph given as N-Triples.
+    """``size`` regular workers, a warm spare and a long lane of ``long_queries``, each
+    worker holding the graph given as N-Triples (see the module docstring).
 
     >>> pool = QueryWorkerPool(b"<urn:a> <urn:b> <urn:c> .", size=1, timeout=5.0)
     >>> pool.start()
@@ -178,27 +102,51 @@ class QueryWorkerPool:
     """
 
     def __init__(
-        self, ntriples: bytes, *, size: int, timeout: float, memory_bytes: int = 2 * 1024**3
+        self,
+        ntriples: bytes,
+        *,
+        size: int,
+        timeout: float,
+        memory_bytes: int = 2 * 1024**3,
+        long_queries: int = 4,
+        fast_budget: float = FAST_BUDGET_SECONDS,
     ) -> None:
-        self.ntriples = ntriples
+        # Canonical blank-node labels: every worker, and every run, names them alike.
+        self.ntriples = canonical_ntriples(ntriples)
         self.size = size
         self.timeout = timeout
         self.memory_bytes = memory_bytes
+        self.long_queries = long_queries
+        self.fast_budget = fast_budget
         self._context = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[QueryWorker] = queue.Queue()
+        self._spares: queue.Queue[QueryWorker] = queue.Queue()
+        self._regular: set[QueryWorker] = set()
+        self._long: set[QueryWorker] = set()
         self._workers: set[QueryWorker] = set()
+        self._long_places = threading.BoundedSemaphore(long_queries)
+        self._long_texts = _RecentTexts(LONG_TEXTS_KEPT)
         self._lock = threading.Lock()
         self._closed = False
+        # Each worker's standard error, private to this process (read when one aborts).
+        self._stderr_folder = Path(tempfile.mkdtemp(prefix="pedall-query-"))
+        self._spawned = itertools.count()
         # Whether the last worker to start is in a network namespace of its own.
         self.network_namespace: bool | None = None
         # Threads that wait on workers; more than the workers so waiting clients queue here.
-        self._waiters = ThreadPoolExecutor(max_workers=size + 32, thread_name_prefix="query")
+        self._waiters = ThreadPoolExecutor(
+            max_workers=size + long_queries + 32, thread_name_prefix="query"
+        )
 
     def start(self) -> None:
-        """Start every worker and wait until each has loaded the graph."""
-        for worker in [self._spawn() for _ in range(self.size)]:
+        """Start the regular workers and the spare; wait until each has loaded the graph."""
+        starting = [self._spawn() for _ in range(self.size + SPARES)]
+        for index, worker in enumerate(starting):
             self._await_ready(worker)
-            self._idle.put(worker)
+            if index < self.size:
+                self._join_regular(worker)
+            else:
+                self._spares.put(worker)
 
     def close(self) -> None:
         """Stop every worker, running queries included."""
@@ -208,14 +156,20 @@ class QueryWorkerPool:
         for worker in workers:
             worker.stop()
         self._waiters.shutdown(wait=False, cancel_futures=True)
+        shutil.rmtree(self._stderr_folder, ignore_errors=True)
 
     def worker_pids(self) -> list[int]:
-        """The process ids of the live workers (for health reports)."""
+        """The process ids of the live regular workers (for health reports)."""
         with self._lock:
-            return sorted(w.process.pid for w in self._workers if w.process.pid is not None)
+            return sorted(w.process.pid for w in self._regular if w.process.pid is not None)
+
+    def long_worker_pids(self) -> list[int]:
+        """The process ids of the workers running long queries now."""
+        with self._lock:
+            return sorted(w.process.pid for w in self._long if w.process.pid is not None)
 
     def idle_workers(self) -> int:
-        """How many workers are waiting for a query."""
+        """How many regular workers are waiting for a query."""
         return self._idle.qsize()
 
     async def run(self, request: QueryRequest) -> QueryAnswer:
@@ -224,47 +178,150 @@ class QueryWorkerPool:
         return await loop.run_in_executor(self._waiters, self.answer, request)
 
     def answer(self, request: QueryRequest) -> QueryAnswer:
-        """Answer ``request`` on an idle worker within the time limit.
+        """Answer ``request`` within the time limit, in the regular lane or the long one.
 
-        The wait for a free worker counts towards the limit. Over it: the worker is killed
-        and replaced, and ``QueryTimeoutError`` is raised.
+        Over the limit, the worker is killed and ``QueryTimeoutError`` raised; a worker that
+        fails gives ``QueryEngineError``; a client's error is raised as its ``QueryError``.
         """
         deadline = time.monotonic() + self.timeout
+        digest = _RecentTexts.digest(request.text)
+        if digest not in self._long_texts:
+            worker = self._take(self._idle, deadline)
+            if digest not in self._long_texts:  # it may have run long meanwhile
+                return self._answer_regular(worker, request, digest, deadline)
+            self._idle.put(worker)
+        if not self._long_places.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise QueryTimeoutError(self._long_lane_full("waited the whole time limit"))
         try:
-            worker = self._idle.get(timeout=self.timeout)
+            worker = self._spawn(nice=LONG_NICENESS)
+            self._await_ready(worker)
+        except BaseException:
+            self._long_places.release()
+            raise
+        with self._lock:
+            self._long.add(worker)
+        return self._answer_long(worker, request, time.monotonic() + self.timeout)
+
+    def _answer_regular(
+        self, worker: QueryWorker, request: QueryRequest, digest: bytes, deadline: float
+    ) -> QueryAnswer:
+        budget_end = min(deadline, time.monotonic() + self.fast_budget)
+        reply = self._exchange(worker, request, budget_end)
+        if reply is not None:
+            if reply[0] != "crash":
+                self._idle.put(worker)
+            return self._answer_from(worker, reply)
+        if time.monotonic() >= deadline:
+            self._retire(worker, replace=True)
+            raise QueryTimeoutError(self._over_time())
+        self._long_texts.add(digest)
+        if not self._long_places.acquire(blocking=False):
+            self._retire(worker, replace=True)
+            raise QueryTimeoutError(self._long_lane_full("was stopped"))
+        worker.lower_priority(LONG_NICENESS)
+        with self._lock:
+            self._regular.discard(worker)
+            self._long.add(worker)
+        self._fill_regular_place()
+        return self._answer_long(worker, None, deadline)
+
+    def _answer_long(
+        self, worker: QueryWorker, request: QueryRequest | None, deadline: float
+    ) -> QueryAnswer:
+        """Wait for the long query ``worker`` runs (``request``, if not sent yet), then end
+        the worker and free its place in the long lane."""
+        try:
+            reply = self._exchange(worker, request, deadline)
+            if reply is None:
+                raise QueryTimeoutError(self._over_time())
+            return self._answer_from(worker, reply, replace=False)
+        finally:
+            self._retire(worker, replace=False)
+            with self._lock:
+                self._long.discard(worker)
+            self._long_places.release()
+
+    def _exchange(
+        self, worker: QueryWorker, request: QueryRequest | None, until: float
+    ) -> tuple[str, str, object] | None:
+        """Send ``request`` (unless None) and wait for the reply until ``until`` (None if
+        it is not there by then); ``QueryEngineError`` if the worker ended."""
+        try:
+            if request is not None:
+                worker.connection.send(request)
+            if not worker.connection.poll(max(until - time.monotonic(), 0.0)):
+                return None
+            reply: tuple[str, str, object] = worker.connection.recv()
+        except (EOFError, OSError):
+            message = self._death_message(worker)
+            self._retire(worker, replace=worker in self._regular)
+            raise QueryEngineError(message) from None
+        return reply
+
+    def _answer_from(
+        self, worker: QueryWorker, reply: tuple[str, str, object], *, replace: bool = True
+    ) -> QueryAnswer:
+        kind, name, payload = reply
+        if kind == "answer":
+            assert isinstance(payload, bytes)
+            return QueryAnswer(name, payload)
+        if kind == "error":
+            raise ERRORS_BY_NAME[name](str(payload))
+        if kind == "crash":  # the worker ends itself; a fresh one takes its place
+            self._retire(worker, replace=replace)
+            raise QueryEngineError(crash_message(name, str(payload)))
+        raise QueryEngineError(f"the query failed in the engine: {name}: {payload}")
+
+    def _death_message(self, worker: QueryWorker) -> str:
+        worker.process.join(timeout=2)
+        return death_message(worker.process.exitcode, self.memory_bytes, worker.stderr_tail())
+
+    def _over_time(self) -> str:
+        return f"the query ran over the time limit of {self.timeout:g} s and was stopped"
+
+    def _long_lane_full(self, what: str) -> str:
+        return (
+            f"{self.long_queries} queries are running long (over {self.fast_budget:g} s) "
+            f"already, the most this service runs at once; this one {what}: try again "
+            "when they are done"
+        )
+
+    def _take(self, lane: queue.Queue[QueryWorker], deadline: float) -> QueryWorker:
+        try:
+            return lane.get(timeout=max(deadline - time.monotonic(), 0.0))
         except queue.Empty:
             raise QueryTimeoutError(
                 f"every query worker stayed busy for the whole time limit of {self.timeout:g} s"
             ) from None
-        try:
-            worker.connection.send(request)
-            finished = worker.connection.poll(max(deadline - time.monotonic(), 0.0))
-            reply = worker.connection.recv() if finished else None
-        except (EOFError, OSError):
-            self._replace(worker)
-            raise QueryWorkerError(
-                "the query stopped its worker process: it needed more than the "
-                f"{self.memory_bytes // 2**20} MB a query may use, or the engine failed"
-            ) from None
-        if reply is None:
-            self._replace(worker)
-            raise QueryTimeoutError(
-                f"the query ran over the time limit of {self.timeout:g} s and was stopped"
-            )
-        self._idle.put(worker)
-        return _answer_from(reply)
 
-    def _spawn(self) -> QueryWorker:
+    def _join_regular(self, worker: QueryWorker) -> None:
+        with self._lock:
+            self._regular.add(worker)
+        self._idle.put(worker)
+
+    def _fill_regular_place(self) -> None:
+        """Put the spare into a place the regular lane lost and start a new spare in the
+        background; without a spare, start a worker for the place instead."""
+        try:
+            spare = self._spares.get_nowait()
+        except queue.Empty:
+            self._in_background(self._start_regular)
+        else:
+            self._join_regular(spare)
+            self._in_background(self._start_spare)
+
+    def _spawn(self, nice: int = 0) -> QueryWorker:
         parent_end, child_end = self._context.Pipe(duplex=True)
+        stderr_path = self._stderr_folder / f"worker-{next(self._spawned)}.stderr"
         process = self._context.Process(
-            target=_serve_queries,
-            args=(child_end, self.ntriples, self.memory_bytes),
+            target=serve_queries,
+            args=(child_end, self.ntriples, self.memory_bytes, nice, str(stderr_path)),
             daemon=True,
             name="pedall-query",
         )
         process.start()
         child_end.close()
-        worker = QueryWorker(process, parent_end)
+        worker = QueryWorker(process, parent_end, stderr_path)
         with self._lock:
             self._workers.add(worker)
         return worker
@@ -281,33 +338,43 @@ class QueryWorkerPool:
         worker.stop()
         raise QueryWorkerError("a query worker could not load the graph")
 
-    def _replace(self, worker: QueryWorker) -> None:
-        """Kill ``worker`` now; start its successor in the background."""
+    def _retire(self, worker: QueryWorker, *, replace: bool) -> None:
+        """Kill ``worker`` now (idempotent); with ``replace``, fill its place in the
+        regular lane (``_fill_regular_place``)."""
         with self._lock:
+            known = worker in self._workers
             self._workers.discard(worker)
+            self._regular.discard(worker)
         worker.stop()
-        with self._lock:
-            if self._closed:
-                return
-        threading.Thread(target=self._start_successor, name="query-respawn", daemon=True).start()
+        if replace and known:
+            self._fill_regular_place()
 
-    def _start_successor(self) -> None:
+    def _in_background(self, start: Callable[[], None]) -> None:
         with self._lock:
             if self._closed:
                 return
+        threading.Thread(target=start, name="query-respawn", daemon=True).start()
+
+    def _started(self) -> QueryWorker | None:
+        """A new worker, ready; None if it could not start or the pool closed meanwhile."""
         worker = self._spawn()
         try:
             self._await_ready(worker)
         except QueryWorkerError:
-            return
-        self._idle.put(worker)
+            return None
+        with self._lock:
+            closed = self._closed
+        if closed:
+            worker.stop()
+            return None
+        return worker
 
+    def _start_regular(self) -> None:
+        worker = self._started()
+        if worker is not None:
+            self._join_regular(worker)
 
-def _answer_from(reply: tuple[str, str, object]) -> QueryAnswer:
-    kind, name, payload = reply
-    if kind == "answer":
-        assert isinstance(payload, bytes)
-        return QueryAnswer(name, payload)
-    if kind == "error":
-        raise _ERRORS_BY_NAME[name](str(payload))
-    raise QueryWorkerError(f"the query failed in the engine: {name}: {payload}")
+    def _start_spare(self) -> None:
+        worker = self._started()
+        if worker is not None:
+            self._spares.put(worker)

@@ -14,7 +14,11 @@ class ServiceSettings:
 
     ``query_timeout`` bounds every SPARQL query in seconds (the worker running it is
     killed and replaced when it is over); ``workers`` is the number of query worker
-    processes, so that many queries run at once; ``max_body_bytes`` bounds every request
+    processes for short queries, so that many run at once; besides them at most
+    ``long_queries`` queries that run long (past a second) run at once, at a lower CPU
+    priority (``pedall.service.query_workers``). A client has ``client_timeout`` seconds
+    to send a request's head, and as long again for its body, or its connection is closed
+    (``pedall.service.slow_clients``); ``max_body_bytes`` bounds every request
     body; ``read_only`` is the only mode there is so far: updates are refused with 403.
     ``data_root`` points at a copy of the data files (default: the installed ones).
     ``allowed_hosts`` are the names a request's ``Host`` may carry besides the loopback
@@ -34,6 +38,8 @@ class ServiceSettings:
     max_body_bytes: int = 5 * 1024 * 1024
     workers: int = 2
     query_memory_bytes: int = 2 * 1024**3
+    long_queries: int = 4
+    client_timeout: float = 10.0
     read_only: bool = True
     data_root: Path | None = None
     allowed_hosts: tuple[str, ...] = ()
@@ -53,6 +59,10 @@ class ServiceSettings:
             raise ValueError("query_timeout must be positive")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.long_queries < 1:
+            raise ValueError("long_queries must be at least 1")
+        if self.client_timeout <= 0:
+            raise ValueError("client_timeout must be positive")
         if self.query_memory_bytes < 256 * 1024**2:
             raise ValueError("query_memory_bytes must be at least 256 MB")
         if self.max_body_bytes < 1:

@@ -22,6 +22,8 @@ from pedall.service.query_workers import QueryRequest
 from pedall.service.request_body import read_body
 from pedall.service.state import ServiceState, service_state
 
+# Every answer of these routes depends on Accept (RFC 9110, section 12.5.5).
+VARY = {"Vary": "Accept"}
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
@@ -65,7 +67,7 @@ def sparql_router() -> APIRouter:
         accept = request.headers.get("accept")
         if query is None:
             return describe_service(request, state, accept, format)
-        return await answer(state, query, accept, format)
+        return await answer(request, query, accept, format)
 
     @router.post("/sparql", response_class=Response, openapi_extra=_POST_BODY)
     async def sparql_post(request: Request) -> Response:
@@ -99,7 +101,7 @@ def sparql_router() -> APIRouter:
             raise QuerySyntaxError("no query: send the SPARQL text in the 'query' field")
         # SPARQLWrapper repeats ``format`` (a keyword, then a media type): the first wins.
         format_keyword = parameters.get("format", [None])[0]
-        return await answer(state, text, request.headers.get("accept"), format_keyword)
+        return await answer(request, text, request.headers.get("accept"), format_keyword)
 
     @router.get("/.well-known/void", name="void", response_class=Response)
     def void(
@@ -125,11 +127,14 @@ def _single(parameters: dict[str, list[str]], name: str) -> str | None:
 
 
 async def answer(
-    state: ServiceState, text: str, accept: str | None, format_keyword: str | None
+    request: Request, text: str, accept: str | None, format_keyword: str | None
 ) -> Response:
-    """Run ``text`` on the query workers and answer in the negotiated format."""
-    result = await state.query_pool.run(QueryRequest(text, accept, format_keyword))
-    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    """Run ``text`` on the query workers and answer in the negotiated format. The base
+    IRI of a query without ``BASE`` is the endpoint's own IRI (SPARQL 1.1 Query, section
+    4.1.1.1: the base of the retrieval), so relative IRIs resolve against ``/sparql``."""
+    query = QueryRequest(text, accept, format_keyword, str(request.url_for("sparql")))
+    result = await service_state(request).query_pool.run(query)
+    return Response(result.body, media_type=result.media_type, headers=VARY)
 
 
 def describe_service(
@@ -147,11 +152,13 @@ def describe_service(
         media_type = negotiate(accept, {**GRAPH_TYPES, HTML: HTML} if pages else GRAPH_TYPES)
     if media_type == HTML:
         return HTMLResponse(
-            status_code=303, headers={"Location": str(request.url_for("query_page"))}
+            status_code=303, headers={"Location": str(request.url_for("query_page")), **VARY}
         )
     if media_type is None:
         offered = ", ".join(sorted(set(GRAPH_TYPES.values())))
-        return Response(f"not acceptable; offered: {offered}\n", 406, media_type="text/plain")
+        return Response(
+            f"not acceptable; offered: {offered}\n", 406, headers=VARY, media_type="text/plain"
+        )
     addresses = ServiceAddresses(str(request.url_for("sparql")), str(request.base_url))
     graph = service_description(addresses, state.statistics)
-    return Response(serialize_for(graph, media_type), media_type=media_type)
+    return Response(serialize_for(graph, media_type), media_type=media_type, headers=VARY)

@@ -1,6 +1,8 @@
 """What a term of the pedall namespace shows: its RDF description (the concise bounded
 description: the triples about it, following blank nodes such as OWL restrictions and
-lists) and its page (labels, definition, mappings, evidence, links to and from it)."""
+lists) and its page (labels, definition, mappings, evidence, links to and from it), with
+literals in canonical form (``pedall.query.canonical_literals``), as the endpoint and the
+exports write them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from pedall.namespaces import PEDALL, PREFIXES
+from pedall.query.canonical_literals import canonical_node
 from pedall.service.term_names import MAPPING_PREDICATES, compact, local_name, term_iri
 from pedall.service.term_relations import (
     criteria_naming,
@@ -54,7 +57,7 @@ def concise_description(graph: Graph, subject: Node) -> Graph:
         for _, predicate, obj in graph.triples((node, None, None)):
             if isinstance(node, Literal) or not isinstance(predicate, URIRef):
                 continue
-            description.add((node, predicate, obj))
+            description.add((node, predicate, canonical_node(obj)))
             if isinstance(obj, BNode):
                 pending.append(obj)
     return description
@@ -108,7 +111,11 @@ class TermViews:
     inferred closure of one knowledge base."""
 
     def __init__(self, asserted: Graph, shapes: Graph, inferred: Graph) -> None:
-        self.asserted = asserted + shapes
+        self.asserted = Graph()
+        for prefix, namespace in asserted.namespaces():
+            self.asserted.bind(prefix, namespace, override=True)
+        for subject, predicate, obj in asserted + shapes:
+            self.asserted.add((subject, predicate, canonical_node(obj)))
         self.inferred = inferred
         self.search = TermSearch(self.asserted)
 
@@ -252,9 +259,12 @@ class TermViews:
 
     def resolve(self, name: str) -> URIRef | None:
         """Where ``/id/{name}`` redirects: the term that replaced it
-        (``dcterms:isReplacedBy``), or for a name that is no term, the one term whose
-        label, synonym or mapped ID it is; None to answer ``name`` itself."""
+        (``dcterms:isReplacedBy``), the ontology module whose ``owl:versionIRI`` it is,
+        or for a name that is no term, the one term whose label, synonym or mapped ID it
+        is; None to answer ``name`` itself."""
         replaced = self.asserted.value(term_iri(name), DCTERMS.isReplacedBy)
+        if replaced is None:
+            replaced = self.asserted.value(None, OWL.versionIRI, term_iri(name))
         if isinstance(replaced, URIRef) and local_name(replaced) is not None:
             return replaced
         return None if self.knows(term_iri(name)) else self.search.resolve(name)

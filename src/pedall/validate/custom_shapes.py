@@ -90,7 +90,7 @@ class RegistryValidationOutcome(ValidationOutcome):
         pedall_report = super().report_graph
         if self.shapes_report is None:
             return pedall_report
-        return merge_reports([pedall_report, self.shapes_report])
+        return self.with_verdict(merge_reports([pedall_report, self.shapes_report]))
 
 
 @dataclass(frozen=True)

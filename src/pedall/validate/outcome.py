@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from rdflib import Graph
+from rdflib import RDF, RDFS, Graph, Literal
+from rdflib.namespace import SH
 
 from pedall import RESEARCH_NOTICE
 from pedall.errors import IssueList, PatientIssue, not_shown
@@ -39,10 +40,28 @@ class ValidationOutcome(IssueList):
     @cached_property
     def report_graph(self) -> Graph:
         """The standard SHACL validation report of the records that were read (rows the
-        reader rejected never became RDF, so their issues are only in ``issues``)."""
+        reader rejected never became RDF, so their issues are only in ``issues``), with
+        pedall's verdict (``with_verdict``)."""
         if self.reference_report is not None:
-            return self.reference_report
-        return self.checker.report_graph(self.records)
+            return self.with_verdict(self.reference_report)
+        return self.with_verdict(self.checker.report_graph(self.records))
+
+    def with_verdict(self, report: Graph) -> Graph:
+        """``report`` (changed in place) saying what ``conforms`` says, as the exit status
+        and the HTTP status do: ``sh:conforms false`` beside any error, of the shapes or of
+        reading the input, and ``true`` when there are warnings only (pyshacl counts any
+        result against conformance, whatever its severity). Errors of reading, which are
+        no SHACL results, are counted in an ``rdfs:comment`` on the report."""
+        unread = [issue for issue in self.errors if not isinstance(issue, ShapeIssue)]
+        for node in set(report.subjects(RDF.type, SH.ValidationReport)):
+            report.set((node, SH.conforms, Literal(self.conforms)))
+            if unread:
+                note = (
+                    f"{len(unread)} error(s) of reading the input are not SHACL results "
+                    "(those rows never became RDF); pedall's JSON report lists them."
+                )
+                report.set((node, RDFS.comment, Literal(note, lang="en")))
+        return report
 
     def as_text(self) -> str:
         """A report for a person: each problem with its patient, field, value and reason."""
