@@ -142,12 +142,11 @@ def answer_query(store: ox.Store, request: QueryRequest) -> QueryAnswer:
 
 
 def serve_queries(
-    connection: Connection, ntriples: bytes, memory_bytes: int, nice: int, stderr_path: str
+    connection: Connection, ntriples: bytes, memory_bytes: int, stderr_path: str
 ) -> None:
     """The body of a worker process: load the graph, then answer queries until closed.
 
-    ``nice`` is added to the process's CPU niceness first (a worker for long queries
-    starts at a lower priority than the ones serving short queries). Standard error goes
+    Standard error goes
     to ``stderr_path``, where the parent reads why the engine aborted the process, if it
     does (pyoxigraph aborts on a Rust panic: nothing in Python can catch it; Rust's
     backtraces are turned off, they would take seconds to print). The process's address
@@ -161,8 +160,6 @@ def serve_queries(
     stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(stderr, 2)
     os.close(stderr)
-    if nice:
-        os.nice(nice)
     in_own_namespace = cut_network()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     store = load_labelled(ntriples)

@@ -315,13 +315,15 @@ class QueryWorkerPool:
         stderr_path = self._stderr_folder / f"worker-{next(self._spawned)}.stderr"
         process = self._context.Process(
             target=serve_queries,
-            args=(child_end, self.ntriples, self.memory_bytes, nice, str(stderr_path)),
+            args=(child_end, self.ntriples, self.memory_bytes, str(stderr_path)),
             daemon=True,
             name="pedall-query",
         )
         process.start()
         child_end.close()
         worker = QueryWorker(process, parent_end, stderr_path)
+        if nice:  # at once: the child's imports and loading run at that priority too
+            worker.lower_priority(nice)
         with self._lock:
             self._workers.add(worker)
         return worker
