@@ -27,11 +27,13 @@ from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
+from pedall.errors import ForbiddenQueryError, ReadOnlyError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.query.canonical_literals import XSD as XSD_IRI
 from pedall.query.canonical_literals import canonical_lexical
 from pedall.query.export import export_graph, is_tautology
 from pedall.query.library import load_library
+from pedall.query.policy import QueryForm, check_query
 from pedall.service.query_workers import QueryRequest, QueryWorkerPool
 from service_server import RunningService
 
@@ -91,6 +93,28 @@ def test_a_negative_decimal_is_answered(service: RunningService) -> None:
     answer = sparqlwrapper(service, NEGATIVE_DECIMAL, JSON).query().convert()
     assert isinstance(answer, dict)
     assert sorted(answer["head"]["vars"]) == ["p", "s"] and answer["results"]["bindings"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        (
+            "SELECT * { ?s ?p -1.0 . SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }",
+            ForbiddenQueryError,
+        ),
+        ("SELECT * FROM <http://127.0.0.1:9/g> { ?s ?p -1.0 }", ForbiddenQueryError),
+        ("SELECT * { ?s ?p -1.0 # x\rSERVICE <http://127.0.0.1:9/> { } }", ForbiddenQueryError),
+        ("INSERT DATA { <a:a> <a:b> -1.0 }", ReadOnlyError),
+        ("DELETE WHERE { ?s ?p -1.0 }", ReadOnlyError),
+    ],
+)
+def test_what_rdflib_cannot_parse_is_still_checked(
+    text: str, refusal: type[ForbiddenQueryError]
+) -> None:
+    # The text rdflib's parser fails on is read by its tokens: SERVICE, FROM, updates.
+    with pytest.raises(refusal):
+        check_query(text)
+    assert check_query("ASK { ?s ?p -2.5 }").form is QueryForm.ASK
 
 
 def test_an_unknown_function_is_a_client_error(
