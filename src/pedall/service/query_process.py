@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -67,26 +68,38 @@ class QueryAnswer:
 
 @dataclass(eq=False)
 class QueryWorker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process, the parent's end of its pipe, and the file the process's
+    standard error goes to: the parent opens it and removes its name once the worker is
+    ready (``keep_stderr``), so nothing is left behind whenever the parent ends."""
 
     process: BaseProcess
     connection: Connection
     stderr_path: Path
+    stderr: BinaryIO | None = None
+
+    def keep_stderr(self) -> None:
+        """Hold the standard error file open and remove its name (the worker has it)."""
+        with contextlib.suppress(OSError):
+            self.stderr = self.stderr_path.open("rb")
+        self.stderr_path.unlink(missing_ok=True)
 
     def stop(self) -> None:
-        """Kill the process (a query may be running), close the pipe, remove its stderr."""
+        """Kill the process (a query may be running), close the pipe and its stderr."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=10)
         self.connection.close()
+        if self.stderr is not None:
+            self.stderr.close()
         self.stderr_path.unlink(missing_ok=True)
 
     def stderr_tail(self) -> str:
         """The end of what the process wrote to standard error."""
+        if self.stderr is None or self.stderr.closed:
+            return ""
         try:
-            with self.stderr_path.open("rb") as stderr:
-                stderr.seek(max(stderr.seek(0, os.SEEK_END) - 4096, 0))
-                return stderr.read().decode("utf-8", errors="replace")
+            self.stderr.seek(max(self.stderr.seek(0, os.SEEK_END) - 4096, 0))
+            return self.stderr.read().decode("utf-8", errors="replace")
         except OSError:
             return ""
 
@@ -157,7 +170,7 @@ def serve_queries(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     os.environ["RUST_BACKTRACE"] = "0"
-    stderr = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    stderr = os.open(stderr_path, os.O_WRONLY | os.O_TRUNC)  # made by the parent, 0600
     os.dup2(stderr, 2)
     os.close(stderr)
     in_own_namespace = cut_network()

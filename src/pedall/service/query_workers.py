@@ -31,10 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import multiprocessing
+import os
 import queue
-import shutil
 import tempfile
 import threading
 import time
@@ -128,9 +127,6 @@ class QueryWorkerPool:
         self._long_texts = _RecentTexts(LONG_TEXTS_KEPT)
         self._lock = threading.Lock()
         self._closed = False
-        # Each worker's standard error, private to this process (read when one aborts).
-        self._stderr_folder = Path(tempfile.mkdtemp(prefix="pedall-query-"))
-        self._spawned = itertools.count()
         # Whether the last worker to start is in a network namespace of its own.
         self.network_namespace: bool | None = None
         # Threads that wait on workers; more than the workers so waiting clients queue here.
@@ -156,7 +152,6 @@ class QueryWorkerPool:
         for worker in workers:
             worker.stop()
         self._waiters.shutdown(wait=False, cancel_futures=True)
-        shutil.rmtree(self._stderr_folder, ignore_errors=True)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live regular workers (for health reports)."""
@@ -312,16 +307,18 @@ class QueryWorkerPool:
 
     def _spawn(self, nice: int = 0) -> QueryWorker:
         parent_end, child_end = self._context.Pipe(duplex=True)
-        stderr_path = self._stderr_folder / f"worker-{next(self._spawned)}.stderr"
+        # Each worker's standard error, private (0600), read when one aborts.
+        handle, stderr_path = tempfile.mkstemp(prefix="pedall-query-", suffix=".stderr")
+        os.close(handle)
         process = self._context.Process(
             target=serve_queries,
-            args=(child_end, self.ntriples, self.memory_bytes, str(stderr_path)),
+            args=(child_end, self.ntriples, self.memory_bytes, stderr_path),
             daemon=True,
             name="pedall-query",
         )
         process.start()
         child_end.close()
-        worker = QueryWorker(process, parent_end, stderr_path)
+        worker = QueryWorker(process, parent_end, Path(stderr_path))
         if nice:  # at once: the child's imports and loading run at that priority too
             worker.lower_priority(nice)
         with self._lock:
@@ -332,6 +329,7 @@ class QueryWorkerPool:
         try:
             if worker.connection.poll(STARTUP_TIMEOUT_SECONDS):
                 _, self.network_namespace = worker.connection.recv()
+                worker.keep_stderr()
                 return
         except (EOFError, OSError):
             pass
