@@ -193,6 +193,38 @@ def test_the_command_line_lists_the_first_errors_and_counts_the_rest(
     assert document["errors_not_shown"] == 1_500 - DEFAULT_LIMITS.max_issues
 
 
+@pytest.mark.parametrize(
+    ("command", "output_format"),
+    [("classify", "json"), ("classify", "table"), ("validate", "json"), ("validate", "text")],
+)
+def test_the_limits_are_command_line_options(
+    monkeypatch: pytest.MonkeyPatch,
+    knowledge_base: KnowledgeBase,
+    tmp_path: Path,
+    command: str,
+    output_format: str,
+) -> None:
+    """``--max-issues`` and ``--max-cell-chars`` reach the streamed (json, text) and the
+    in-memory (table) paths alike."""
+    monkeypatch.setattr(options, "knowledge_base", lambda files: knowledge_base)
+    table = tmp_path / "table.csv"
+    rows = "".join(f"P{n},x,{'s' * 30},\n" for n in range(12))
+    table.write_text("patient_id,age_years,site,lesions\n" + rows, encoding="utf-8")
+    limits = ["--max-issues", "3", "--max-cell-chars", "20"]
+    arguments = [command, str(table), "--format", output_format, *limits]
+    result = CliRunner().invoke(cli.main, arguments, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    over = "a cell of 30 characters is over the limit of 20"
+    if output_format == "json":
+        document = json.loads(result.stdout)
+        assert len(document["errors"]) == 3
+        assert document["errors_not_shown"] == 2 * 12 - 3
+        assert over in document["errors"][0]["message"]
+    else:
+        assert over in result.stdout
+        assert "21 more, not shown (option --max-issues)" in result.stdout
+
+
 def test_an_upload_over_the_memory_cap_is_413_and_its_worker_replaced(
     knowledge_base: KnowledgeBase,
 ) -> None:

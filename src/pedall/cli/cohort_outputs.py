@@ -17,6 +17,7 @@ import click
 
 from pedall import RESEARCH_NOTICE
 from pedall.cli.options import emit, emit_json
+from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -61,9 +62,11 @@ def stream_tallied(
     output_format: str,
     output: Path | None,
     to_do: str | None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> None:
     """The summary or the to-do list of the files, counted as the fast engine streams them
-    (with ``--format json --summary`` the results document is streamed too)."""
+    (with ``--format json --summary`` the results document is streamed too), read within
+    ``limits``."""
     from pedall.classify.schemes import read_schemes
     from pedall.cohort.output_files import open_output
     from pedall.cohort.result_writers import JsonResults, NoResults
@@ -76,17 +79,17 @@ def stream_tallied(
     try:
         if to_do is not None:
             to_do_list = ToDoList(to_do)
-            with CohortRunner(kb) as runner:
+            with CohortRunner(kb, limits=limits) as runner:
                 issues = runner.classify_files(files, NoResults(), to_do_list.add)
             _emit_to_do(to_do_list, issues, output_format, output)
         elif output_format == "json":
-            with open_output(output) as out, CohortRunner(kb) as runner:
+            with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
                 issues = runner.classify_files(
                     files, JsonResults(out, summary=summary), summary.add
                 )
             click.echo(RESEARCH_NOTICE, err=True)
         else:
-            with CohortRunner(kb) as runner:
+            with CohortRunner(kb, limits=limits) as runner:
                 issues = runner.classify_files(files, NoResults(), summary.add)
             summary.add_issues(issues)
             _emit_summary_table(summary, output)

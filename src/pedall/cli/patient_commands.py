@@ -18,6 +18,7 @@ import click
 
 from pedall import RESEARCH_NOTICE
 from pedall.cli import options
+from pedall.cli.limit_options import input_limit_options
 from pedall.cli.options import data_files, data_root_option, emit, emit_json, engine_option
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from pedall.cohort.runner import PatientFile
     from pedall.errors import PatientIssue
     from pedall.knowledge.base import KnowledgeBase
+    from pedall.patients.input_limits import InputLimits
     from pedall.patients.readers.csv_table import PatientRecord
     from pedall.validate.custom_shapes import RegistryShapes
     from pedall.validate.outcome import ValidationOutcome
@@ -89,7 +91,11 @@ def _patient_files(files: tuple[str, ...], media_types: list[str]) -> list[Patie
 
 
 def _classify_streaming(
-    kb: KnowledgeBase, files: list[PatientFile], output_format: str, output: Path | None
+    kb: KnowledgeBase,
+    files: list[PatientFile],
+    output_format: str,
+    output: Path | None,
+    limits: InputLimits,
 ) -> None:
     """classify --format json/csv/parquet: large CSV and Parquet tables streamed over the
     CPU cores, results written as produced (the same output as classifying in memory;
@@ -105,11 +111,11 @@ def _classify_streaming(
             with (
                 open_binary_output(output) as sink,
                 ParquetResults(sink) as parquet,
-                CohortRunner(kb) as runner,
+                CohortRunner(kb, limits=limits) as runner,
             ):
                 issues = runner.classify_files(files, parquet)
         else:
-            with open_output(output) as out, CohortRunner(kb) as runner:
+            with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
                 writer = JsonResults(out) if output_format == "json" else CsvResults(out)
                 issues = runner.classify_files(files, writer)
     except DataFileError as error:
@@ -122,7 +128,11 @@ def _classify_streaming(
 
 
 def _validate_streaming(
-    kb: KnowledgeBase, files: list[PatientFile], output_format: str, output: Path | None
+    kb: KnowledgeBase,
+    files: list[PatientFile],
+    output_format: str,
+    output: Path | None,
+    limits: InputLimits,
 ) -> None:
     """validate --format text/json: large CSV tables checked in batches over the cores."""
     from pedall.cohort.runner import CohortRunner
@@ -131,7 +141,7 @@ def _validate_streaming(
     from pedall.validate.outcome import ValidationOutcome
 
     try:
-        with CohortRunner(kb) as runner:
+        with CohortRunner(kb, limits=limits) as runner:
             issues = runner.validate_files(files)
     except DataFileError as error:
         raise click.ClickException(str(error)) from None
@@ -179,6 +189,7 @@ def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Pat
 @engine_option
 @patient_output_option
 @data_root_option
+@input_limit_options
 def classify(
     files: tuple[str, ...],
     output_format: str,
@@ -187,6 +198,7 @@ def classify(
     engine: str,
     output: Path | None,
     data_root: Path | None,
+    limits: InputLimits,
 ) -> None:
     """Classify the patients in FILE... (.csv, .parquet, .ttl, .jsonld/.json; - reads CSV
     from stdin)
@@ -199,7 +211,6 @@ def classify(
     from pedall.classify.schemes import read_schemes
     from pedall.cli import cohort_outputs
     from pedall.errors import CappedIssues, DataFileError, InputFormatError, PatientIssue
-    from pedall.patients.input_limits import DEFAULT_LIMITS
     from pedall.toolkit import toolkit
     from pedall.writers.results import render_results, results_csv, results_turtle
 
@@ -213,21 +224,23 @@ def classify(
         cohort_outputs.check_to_do_column(kb, to_do)
     if engine == "fast" and tallied:
         patient_files = _patient_files(files, media_types)
-        cohort_outputs.stream_tallied(kb, patient_files, output_format, output, to_do)
+        cohort_outputs.stream_tallied(kb, patient_files, output_format, output, to_do, limits)
         return
     if engine == "fast" and output_format in ("json", "csv", "parquet"):
-        _classify_streaming(kb, _patient_files(files, media_types), output_format, output)
+        _classify_streaming(kb, _patient_files(files, media_types), output_format, output, limits)
         return
     results: list[Classification] = []
-    issues: list[PatientIssue] = CappedIssues(DEFAULT_LIMITS.max_issues)
+    issues: list[PatientIssue] = CappedIssues(limits.max_issues)
     records: dict[tuple[str, str], PatientRecord] = {}
     for name, media_type in zip(files, media_types, strict=True):
         source = "<stdin>" if name == STDIN else name
         payload = read_patient_file(name)
         try:
-            outcome = classify_input(kb, payload, media_type, source=source, engine=engine)
+            outcome = classify_input(
+                kb, payload, media_type, source=source, engine=engine, limits=limits
+            )
             if output_format == "ttl":
-                read = read_input(kb, payload, media_type, source)
+                read = read_input(kb, payload, media_type, source, limits)
                 records.update({(source, r.patient_id): r for r in read.records})
         except InputFormatError as error:
             issues.append(PatientIssue(error.line, None, None, str(error), None, source))
@@ -295,6 +308,7 @@ def classify(
 @engine_option
 @patient_output_option
 @data_root_option
+@input_limit_options
 def validate(
     files: tuple[str, ...],
     output_format: str,
@@ -302,6 +316,7 @@ def validate(
     engine: str,
     output: Path | None,
     data_root: Path | None,
+    limits: InputLimits,
 ) -> None:
     """Check the patients in FILE... (.csv, .ttl, .jsonld/.json; - reads CSV from stdin)
     against the data-quality shapes: every problem with its row, field, value and reason.
@@ -309,7 +324,6 @@ def validate(
     Exit status 1 when any row or node had errors (warnings alone exit 0)."""
     from pedall.api import validate_input
     from pedall.errors import CappedIssues, DataFileError, InputFormatError, PatientIssue
-    from pedall.patients.input_limits import DEFAULT_LIMITS
     from pedall.toolkit import toolkit
     from pedall.validate.outcome import ValidationOutcome
     from pedall.validate.shapes_data import DataInput
@@ -318,16 +332,18 @@ def validate(
     registry = _registry_shapes(shapes_files)  # refused shapes stop here, before any run
     kb = options.knowledge_base(data_files(data_root))
     if engine == "fast" and output_format in ("text", "json") and registry is None:
-        _validate_streaming(kb, _patient_files(files, media_types), output_format, output)
+        _validate_streaming(kb, _patient_files(files, media_types), output_format, output, limits)
         return
-    issues: list[PatientIssue] = CappedIssues(DEFAULT_LIMITS.max_issues)
+    issues: list[PatientIssue] = CappedIssues(limits.max_issues)
     records: list[PatientRecord] = []
     inputs: list[DataInput] = []
     for name, media_type in zip(files, media_types, strict=True):
         source = "<stdin>" if name == STDIN else name
         payload = read_patient_file(name)
         try:
-            outcome = validate_input(kb, payload, media_type, source=source, engine=engine)
+            outcome = validate_input(
+                kb, payload, media_type, source=source, engine=engine, limits=limits
+            )
         except InputFormatError as error:
             issues.append(PatientIssue(error.line, None, None, str(error), None, source))
             continue

@@ -1,9 +1,9 @@
 """The limits on patient input, one place for their defaults: how long a cell, how many
 columns, how deeply nested a JSON or XML document, how many issues an answer lists.
 
-The CLI and the service pass them down to the readers (``pedall serve --max-cell-chars``
-and the others; ``ServiceSettings.limits``). Each limit, when passed, is a located error
-or a refusal naming the limit, never a traceback.
+The CLI and the service pass them down to the readers (``--max-cell-chars`` and the others
+on ``pedall classify``, ``validate`` and ``serve``; ``ServiceSettings.limits``). Each limit,
+when passed, is a located error or a refusal naming the limit, never a traceback.
 
 >>> InputLimits().max_cell_chars
 10000

@@ -84,7 +84,7 @@ class ValidationOutcome(IssueList):
                 # Patient text is shown as escapes where it holds control characters.
                 lines += [printable(_describe(issue)) for issue in issues]
             if more:
-                lines.append(f"  ... and {more:,} more, not shown (setting max_issues)")
+                lines.append(f"  ... and {more:,} more, not shown (option --max-issues)")
         lines += ["", RESEARCH_NOTICE]
         return "\n".join(lines) + "\n"
 

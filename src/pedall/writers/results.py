@@ -266,7 +266,7 @@ def render_issues(console: Console, issues: Sequence[PatientIssue]) -> None:
                 )
             )
         if more:
-            table.caption = f"... and {more:,} more, not shown (setting max_issues)"
+            table.caption = f"... and {more:,} more, not shown (option --max-issues)"
         console.print(table)
 
 

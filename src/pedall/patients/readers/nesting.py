@@ -43,7 +43,7 @@ def refuse_deep_json(text: str, limit: int, source: str) -> None:
             line = text.count("\n", 0, found.start()) + 1
             raise InputLimitError(
                 f"{source}: line {line}: JSON nested deeper than the limit of {limit} levels "
-                "of arrays and objects (setting max_depth, pedall serve --max-depth)",
+                "of arrays and objects (setting max_depth, option --max-depth)",
                 line=line,
             )
 
@@ -76,7 +76,7 @@ def refuse_deep_xml(document: bytes, limit: int, source: str) -> None:
         line = parser.CurrentLineNumber
         raise InputLimitError(
             f"{source}: line {line}: XML elements nested deeper than the limit of {limit} "
-            "(setting max_depth, pedall serve --max-depth)",
+            "(setting max_depth, option --max-depth)",
             line=line,
         ) from None
     except expat.ExpatError as error:

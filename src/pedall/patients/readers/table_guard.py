@@ -47,7 +47,7 @@ class OverLimitCell(str):
     def message(self) -> str:
         return (
             f"a cell of {self.length:,} characters is over the limit of {self.limit:,} "
-            "(setting max_cell_chars, pedall serve --max-cell-chars); the row is not read"
+            "(setting max_cell_chars, option --max-cell-chars); the row is not read"
         )
 
 
@@ -129,7 +129,7 @@ class GuardedTable:
         if len(names) > limit:
             raise InputLimitError(
                 f"{self.source}: line 1: the header has {len(names):,} columns, over the limit "
-                f"of {limit:,} (setting max_columns, pedall serve --max-columns)",
+                f"of {limit:,} (setting max_columns, option --max-columns)",
                 line=1,
             )
         if isinstance(names, OverLimitRow):
