@@ -94,17 +94,25 @@ def _termination_raises() -> Iterator[None]:
     ):
         yield
         return
-    owner = os.getpid()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != owner:  # a process forked meanwhile (a cohort worker) ends as usual
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, stop)
+    if not _FORK_HOOK:
+        os.register_at_fork(after_in_child=_default_termination_in_child)
+        _FORK_HOOK.append(True)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         yield
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+_FORK_HOOK: list[bool] = []  # whether _default_termination_in_child is registered
+
+
+def _default_termination_in_child() -> None:
+    """A process forked while an output is written (a cohort worker) gets SIGTERM's
+    default action back at once, so that it ends as it did before (Pool.terminate)."""
+    if signal.getsignal(signal.SIGTERM) is _stop:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
