@@ -3,7 +3,7 @@ of its answer and the groups still possible under each, the other missing fields
 
 The ranges are the regions the shapes' own thresholds cut (the field domains of
 ``pedall.classify.completion``), with neighbours that leave the same groups merged, so
-nothing clinical is written here: "above 0.01 %" is the MRD threshold of the shapes, in
+nothing clinical is written here: each bound in the words is a threshold of the shapes, in
 the unit the ontology gives the field (``pedall:unitLabel``). Both engines hand this module
 the groups each value of each open field leaves (``Narrowing``) and get the same answer.
 """
@@ -117,7 +117,7 @@ def _number(value: float, unit: str | None) -> str:
 def _words(
     low: tuple[float, bool] | None, high: tuple[float, bool] | None, unit: str | None
 ) -> str:
-    """A range in words: "above 0.01 %", "at most 0.01 %", "from 1 to below 10 years"."""
+    """A range in words: "above X unit", "at most X unit", "from X to below Y unit"."""
     if low is not None and high is not None:
         if low[0] == high[0]:
             return f"exactly {_number(low[0], unit)}"

@@ -56,7 +56,7 @@ class CriterionHit:
 class DecidingOutcome:
     """One range (or set of codes) of a missing column and the groups still possible there."""
 
-    when: str  # in words, e.g. "above 0.01 %"
+    when: str  # in words, e.g. "above X %" (X a threshold of the shapes)
     bounds: Mapping[str, float | bool] | None  # min/max with min_inclusive/max_inclusive
     codes: tuple[str, ...] | None  # for a coded column or a pending lesion
     possible_groups: tuple[str, ...]
@@ -86,7 +86,7 @@ class Deciding:
         return {"column": self.column, "outcomes": [o.as_dict() for o in self.outcomes]}
 
     def as_text(self) -> str:
-        """One line: "mrd_eoi_percent: at most 0.01 % -> low; above 0.01 % -> high"."""
+        """One line: "column: range -> groups; range -> groups"."""
         answers = "; ".join(f"{o.when} -> {', '.join(o.possible_groups)}" for o in self.outcomes)
         return f"{self.column}: {answers}"
 

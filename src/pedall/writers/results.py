@@ -204,7 +204,7 @@ def render_results(
 
 def _missing_cell(result: Classification) -> str:
     """The missing columns, and what each answer would leave (the one that narrows most
-    first): "mrd_eoi_percent: at most 0.01 % -> low; above 0.01 % -> high"."""
+    first), as ``Deciding.as_text`` writes each."""
     outcome = result.outcome
     if outcome.deciding:
         return "\n".join(d.as_text() for d in outcome.deciding)
