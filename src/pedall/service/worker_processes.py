@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -45,13 +45,22 @@ class Worker:
 
     process: BaseProcess
     connection: Connection
+    # The pool's closing and its background start may stop one worker at once: the pipe
+    # must be closed once, or the second close hits a descriptor the first freed (and that
+    # may by then belong to another file).
+    _stopping: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stopped: bool = False
 
     def stop(self) -> None:
-        """Kill the process (a request may be running) and close the pipe."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=10)
-        self.connection.close()
+        """Kill the process (a request may be running) and close the pipe, once."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._stopped = True
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout=10)
+            self.connection.close()
 
 
 class WorkerProcesses:
