@@ -8,6 +8,7 @@ import gc
 import io
 import json
 import multiprocessing
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from pedall.cli.main import main
 from pedall.cohort.output_files import open_output
 from pedall.cohort.result_writers import CsvResults, JsonResults, NoResults
 from pedall.cohort.runner import CohortRunner
-from pedall.errors import InputFormatError
+from pedall.errors import CohortWorkerError, InputFormatError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.writers.results import results_csv
 
@@ -263,3 +264,54 @@ def test_one_engine_classifies_from_many_threads_as_from_one(
         results = list(pool.map(shared.classify, parts))
     got = {c.patient_id: c.as_dict() for part in results for c in part}
     assert [got[r.patient_id] for r in records] == expected
+
+
+class KillingTable(io.RawIOBase):
+    """A table whose reading kills a cohort worker process (as the kernel does when memory
+    runs out) once ``rows`` rows are read, then goes on."""
+
+    def __init__(self, table: bytes, rows: int) -> None:
+        self.lines = iter(table.splitlines(keepends=True))
+        self.rows = rows
+        self.before = {p.pid for p in multiprocessing.active_children()}
+        self.killed: list[int] = []
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if not self.pending:
+            self.pending = next(self.lines, b"")
+            self.rows -= 1
+            if self.rows == 0:
+                workers = [p for p in multiprocessing.active_children() if p.pid not in self.before]
+                workers[0].kill()
+                self.killed.append(workers[0].pid or 0)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def test_a_worker_killed_mid_run_stops_the_run_with_a_clear_error(
+    knowledge_base: KnowledgeBase,
+) -> None:
+    table = KillingTable(cohort_csv(3_000, seed=5).encode(), 1_500)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with CohortRunner(knowledge_base, workers=2, batch_size=100, parallel_from=200) as r:
+                r.classify(io.BufferedReader(table), "cohort.csv", NoResults())
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(120)  # liveness, not speed: a lost batch once left the run waiting forever
+    assert not worker.is_alive(), "the run hung after its worker was killed"
+    assert table.killed
+    (error,) = outcome
+    assert isinstance(error, CohortWorkerError)
+    assert "worker process" in str(error) and "ended" in str(error)

@@ -85,6 +85,11 @@ class QueryEngineError(QueryWorkerError):
     answering; the worker is replaced (HTTP 500)."""
 
 
+class CohortWorkerError(PedallError, RuntimeError):
+    """A worker process classifying a large table ended while it worked (killed, or out of
+    memory); the run stops and no partial output is kept."""
+
+
 class RequestTooLargeError(PedallError, ValueError):
     """A request body over the service's size limit (HTTP 413)."""
 

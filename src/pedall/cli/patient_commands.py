@@ -103,7 +103,7 @@ def _classify_streaming(
     from pedall.cohort.output_files import open_binary_output, open_output
     from pedall.cohort.result_writers import CsvResults, JsonResults, ParquetResults
     from pedall.cohort.runner import CohortRunner
-    from pedall.errors import DataFileError, InputFormatError
+    from pedall.errors import CohortWorkerError, DataFileError, InputFormatError
 
     try:
         if output_format == "parquet":
@@ -118,7 +118,7 @@ def _classify_streaming(
             with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
                 writer = JsonResults(out) if output_format == "json" else CsvResults(out)
                 issues = runner.classify_files(files, writer)
-    except DataFileError as error:
+    except (DataFileError, CohortWorkerError) as error:
         raise click.ClickException(str(error)) from None
     except InputFormatError as error:  # pyarrow is not installed
         raise click.ClickException(str(error)) from None

@@ -11,8 +11,8 @@ size of the cohort.
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.pool import Pool
 
 from pedall.classify.result import Classification
 from pedall.cohort.rendering import JsonRenderer
@@ -109,11 +109,15 @@ class BatchWorker:
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker
 
 
-def _start_worker(files: DataFiles | None, cache: ClosureCache | None = None) -> None:
-    """Pool initializer: keep the worker inherited through fork, or build one from the
+def _start_worker(
+    local: BatchWorker | None, files: DataFiles | None, cache: ClosureCache | None
+) -> None:
+    """Worker initializer: keep ``local``, handed over by fork, or build a worker from the
     data files (a spawned process starts empty), reading the closure from the cache."""
     global _worker
-    if _worker is None:
+    if local is not None:
+        _worker = local
+    else:
         assert files is not None
         _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
 
@@ -124,15 +128,31 @@ def run_batch(batch: Batch) -> list[RowOutcome]:
     return _worker.run(batch)
 
 
-def start_pool(local: BatchWorker, processes: int, kb: KnowledgeBase) -> Pool:
+def _started() -> None:
+    """A task that does nothing: submitted once so that the workers start at once."""
+
+
+def start_pool(local: BatchWorker, processes: int, kb: KnowledgeBase) -> ProcessPoolExecutor:
     """Worker processes that each hold a ``BatchWorker``: forked where the platform forks
-    (they inherit ``local``, compiled here once), else spawned, each building its own."""
-    global _worker
+    (they inherit ``local``, compiled here once), else spawned, each building its own.
+
+    The workers are started here, before the caller starts any thread (a forked process
+    holds only the thread that forked it). ``concurrent.futures`` rather than
+    ``multiprocessing.Pool``: its shutdown waits for the running batches and returns, where
+    ``Pool.terminate`` could hang on a queue lock; a worker that dies (out of memory) fails
+    the run with ``BrokenProcessPool`` rather than leaving it waiting.
+    """
     if "fork" in multiprocessing.get_all_start_methods():
-        _worker = local
-        try:
-            return multiprocessing.get_context("fork").Pool(processes, _start_worker, (None,))
-        finally:
-            _worker = None
-    kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
-    return multiprocessing.get_context("spawn").Pool(processes, _start_worker, (kb.files, kb.cache))
+        pool = ProcessPoolExecutor(
+            processes, multiprocessing.get_context("fork"), _start_worker, (local, None, None)
+        )
+    else:
+        kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
+        pool = ProcessPoolExecutor(
+            processes,
+            multiprocessing.get_context("spawn"),
+            _start_worker,
+            (None, kb.files, kb.cache),
+        )
+    pool.submit(_started).result()
+    return pool

@@ -25,9 +25,10 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult, Pool
 from types import TracebackType
 from typing import IO
 
@@ -37,7 +38,7 @@ from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import NoResults, ResultWriter
 from pedall.cohort.summary import SummaryEntry
-from pedall.errors import CappedIssues, InputFormatError, PatientIssue
+from pedall.errors import CappedIssues, CohortWorkerError, InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.header import TableHeader
 from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
@@ -99,7 +100,7 @@ class CohortRunner:
     parallel_from: int = 10_000
     progress: bool | None = None
     limits: InputLimits = DEFAULT_LIMITS
-    _pool: Pool | None = field(default=None, init=False)
+    _pool: ProcessPoolExecutor | None = field(default=None, init=False)
     _local: BatchWorker | None = field(default=None, init=False)
 
     def __enter__(self) -> CohortRunner:
@@ -114,10 +115,10 @@ class CohortRunner:
         self.close()
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes: the batches not yet started are dropped, the running
+        ones finish (after an error mid-run too, so closing never hangs on a worker)."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def classify(
@@ -314,7 +315,7 @@ class CohortRunner:
         return head, False
 
     def _run(
-        self, head: list[Batch], rest: Iterator[Batch], pool: Pool | None
+        self, head: list[Batch], rest: Iterator[Batch], pool: ProcessPoolExecutor | None
     ) -> Iterator[list[RowOutcome]]:
         """Each batch's outcomes in input order: here without a pool, else in the pool
         with a bounded number of batches in flight (so reading never runs far ahead)."""
@@ -323,14 +324,21 @@ class CohortRunner:
             for batch in itertools.chain(head, rest):
                 yield local.run(batch)
             return
-        in_flight: deque[AsyncResult[list[RowOutcome]]] = deque()
+        in_flight: deque[Future[list[RowOutcome]]] = deque()
         limit = 2 * self._workers_wanted() + 1
-        for batch in itertools.chain(head, rest):
-            in_flight.append(pool.apply_async(run_batch, (batch,)))
-            if len(in_flight) >= limit:
-                yield in_flight.popleft().get()
-        while in_flight:
-            yield in_flight.popleft().get()
+        try:
+            for batch in itertools.chain(head, rest):
+                in_flight.append(pool.submit(run_batch, batch))
+                if len(in_flight) >= limit:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+        except BrokenProcessPool:
+            self.close()  # its processes are gone; a later run starts new ones
+            raise CohortWorkerError(
+                "a worker process classifying the table ended while it worked (killed, or "
+                "out of memory); the run stopped"
+            ) from None
 
     def _local_worker(self) -> BatchWorker:
         if self._local is None:
@@ -340,7 +348,7 @@ class CohortRunner:
     def _workers_wanted(self) -> int:
         return max(1, self.workers if self.workers is not None else available_cores())
 
-    def _worker_pool(self) -> Pool:
+    def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = start_pool(self._local_worker(), self._workers_wanted(), self.kb)
         return self._pool
