@@ -306,6 +306,7 @@ def test_a_wbc_with_a_thousands_separator_is_an_error_next_to_the_wbc_field(
     slot = sized.locator("#field-wbc_per_ul-error")
     assert slot.is_visible()
     assert error["message"] in slot.inner_text() and "60,000" in slot.inner_text()
+    assert "remove the thousands separator (write 60000)" in slot.inner_text()  # the hint
     assert sized.get_attribute("#field-wbc_per_ul", "aria-invalid") == "true"
     # beside the field: below its input, above the next field
     field_box = sized.locator("#field-wbc_per_ul").bounding_box()

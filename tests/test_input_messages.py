@@ -137,12 +137,32 @@ def test_the_command_line_table_shows_escapes(invoke: Invoke, tmp_path: Path) ->
         ("chromosome_count", "4_6", "expected a whole number"),
         ("chromosome_count", "٤٦", "expected a whole number"),
         ("chromosome_count", "\uff14\uff16", "expected a whole number"),
+        (
+            "wbc_per_ul",
+            "12,000",
+            NUMBER_FORM + ": remove the thousands separator (write 12000),"
+            " or write 12.000 if ',' marks the decimals",
+        ),
+        (
+            "wbc_per_ul",
+            "1 234 567",
+            NUMBER_FORM + ": remove the thousands separator (write 1234567)",
+        ),
+        ("wbc_per_ul", "1,234.5", NUMBER_FORM + ": remove the thousands separator (write 1234.5)"),
+        ("age_years", "4,5", NUMBER_FORM + ": write the decimals with '.' (write 4.5)"),
+        (
+            "chromosome_count",
+            "1,046",
+            "expected a whole number: remove the thousands separator"
+            " (write 1046), or write 1.046 if ',' marks the decimals",
+        ),
+        ("age_years", "12,34,5", NUMBER_FORM),  # not a grouping: no hint
     ],
 )
 def test_numbers_in_other_forms_are_refused(
     knowledge_base: KnowledgeBase, column: str, cell: str, expected: str
 ) -> None:
-    table = f"patient_id,{column},lesions\nP1,{cell},\n"
+    table = f'patient_id,{column},lesions\nP1,"{cell}",\n'
     outcome = classify_input(knowledge_base, table.encode(), "text/csv", source="t.csv")
     assert outcome.results == []
     assert [(i.line, i.column, i.value, i.message) for i in outcome.errors] == [

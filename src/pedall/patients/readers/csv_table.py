@@ -83,7 +83,7 @@ def parse_cell(spec: PatientField, text: str) -> CellValue:
         # other scripts (full-width, Arabic-Indic), none of which a table should hold.
         form = _INTEGER if spec.kind is FieldKind.INTEGER else _DECIMAL
         if not form.fullmatch(cell):
-            raise ValueError(spec.expected())
+            raise ValueError(spec.expected() + _number_hint(cell))
         return int(cell) if spec.kind is FieldKind.INTEGER else float(cell)
     if spec.kind is FieldKind.BOOLEAN:
         lowered = cell.lower()
@@ -100,6 +100,27 @@ def parse_cell(spec: PatientField, text: str) -> CellValue:
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Digits grouped in thousands (12,000 / 12 000 / 12'000 / 1,234.5) and a decimal comma (12,5).
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:([,' \u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*(?:\.[0-9]+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
+
+
+def _number_hint(cell: str) -> str:
+    """How to write a number written with separators, for the error message."""
+    grouped = _GROUPED.fullmatch(cell)
+    if grouped:
+        plain = cell.replace(grouped.group(1), "")
+        if grouped.group(1) == "," and cell.count(",") == 1 and "." not in cell:
+            decimal = cell.replace(",", ".")
+            return (
+                f": remove the thousands separator (write {plain}),"
+                f" or write {decimal} if ',' marks the decimals"
+            )
+        return f": remove the thousands separator (write {plain})"
+    if _DECIMAL_COMMA.fullmatch(cell):
+        return f": write the decimals with '.' (write {cell.replace(',', '.')})"
+    return ""
+
 
 # The few coded values, made once (building an IRI checks it, which costs).
 _coded_value = lru_cache(maxsize=4096)(URIRef)
