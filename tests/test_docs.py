@@ -4,7 +4,9 @@ The page is rendered once per fixture (a few seconds each), never per test."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import gc
 import hashlib
 import os
 import re
@@ -242,3 +244,16 @@ def test_without_pylode_a_browser_is_told_how_to_install_it(
     response = client.get("/ontology", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 503 and "pedall[docs]" in response.json()["message"]
     assert client.get("/ontology", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_rendering_leaves_no_unclosed_event_loop_behind(
+    docs_run: tuple[Result, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dominate, under pyLODE, asks for the thread's event loop for each tag, which makes
+    one and leaves it set; the next ``asyncio.run`` dropped it unclosed, and the garbage
+    collector's warning failed whichever test it fell in (the CI run of 2026-12-02)."""
+    dropped: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: dropped.append(u.exc_value))
+    asyncio.run(asyncio.sleep(0))  # sets the thread's loop, dropping any left behind
+    gc.collect()
+    assert not [e for e in dropped if "event loop" in str(e) or "socket" in str(e)]

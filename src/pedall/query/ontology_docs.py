@@ -19,11 +19,14 @@ PosixPath('site/index.html')
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from html.parser import HTMLParser
@@ -109,6 +112,30 @@ def external_assets(page: str) -> list[str]:
     return finder.found
 
 
+@contextmanager
+def _event_loop_closed_after() -> Iterator[None]:
+    """An event loop for this thread while pyLODE runs, closed after.
+
+    pyLODE builds its page with dominate, which asks ``asyncio.get_event_loop()`` for every
+    tag; outside a running loop that makes a loop and leaves it set on the thread, never
+    closed, so whoever next sets the thread's loop (``asyncio.run``) drops it and the
+    garbage collector warns of an unclosed loop and its sockets, at some later moment. In
+    a running loop (none in pedall's callers) nothing is changed.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            yield
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+        return
+    yield
+
+
 def render_ontology_docs(knowledge: KnowledgeBase) -> OntologyDocs:
     """The documentation of ``knowledge``'s ontology (a few seconds: pyLODE walks the graph).
 
@@ -116,7 +143,7 @@ def render_ontology_docs(knowledge: KnowledgeBase) -> OntologyDocs:
     ``RuntimeError`` if pyLODE's page would fetch anything from another host.
     """
     ontology_document = _ontology_document_class()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _event_loop_closed_after():
         # pyLODE reads its stylesheet with open(...).read() and leaves closing it to the
         # garbage collector, which warns; the file is closed all the same.
         warnings.simplefilter("ignore", ResourceWarning)
