@@ -26,7 +26,8 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
-from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.patients.readers.cells import CellValue
+from pedall.patients.readers.csv_table import PatientRecord
 from pedall.shacl.rules import rule_dependencies
 from pedall.shacl.shapes import NodeShape, TripleRule
 

@@ -17,7 +17,7 @@ from rdflib import URIRef
 from pedall.classify.completion import HAS_LESION, FieldDomain, OpenField
 from pedall.classify.result import Deciding, DecidingOutcome
 from pedall.patients.model import FieldKind, PatientModel
-from pedall.patients.readers.csv_table import CellValue
+from pedall.patients.readers.cells import CellValue
 
 # For each open field, each of its values with the groups possible when it takes it.
 Narrowing = Mapping[str, Sequence[tuple[CellValue, frozenset[str]]]]

@@ -36,7 +36,8 @@ from pedall.classify.schemes import Scheme, read_schemes
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.patients.readers.cells import CellValue
+from pedall.patients.readers.csv_table import PatientRecord
 from pedall.shacl.compiler import ShapeCompiler
 from pedall.shacl.rules import RuleRunner, rule_dependencies
 from pedall.shacl.shapes import TripleRule

@@ -56,7 +56,8 @@ from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL
 from pedall.patients.graph import PatientGraphWriter
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.patients.readers.cells import CellValue
+from pedall.patients.readers.csv_table import PatientRecord
 from pedall.shacl.compiler import ShapeCompiler
 from pedall.shacl.pyshacl_runner import run_pyshacl
 

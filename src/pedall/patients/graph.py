@@ -19,7 +19,8 @@ from rdflib import RDF, XSD, Graph, Literal, URIRef
 
 from pedall.namespaces import PATIENT, PEDALL
 from pedall.patients.model import FieldKind, PatientField, PatientModel
-from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.patients.readers.cells import CellValue
+from pedall.patients.readers.csv_table import PatientRecord
 
 
 def patient_node(record: PatientRecord) -> URIRef:

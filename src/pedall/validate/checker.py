@@ -36,7 +36,8 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
-from pedall.patients.readers.csv_table import CellValue, PatientRecord
+from pedall.patients.readers.cells import CellValue
+from pedall.patients.readers.csv_table import PatientRecord
 from pedall.shacl.compiler import REPORTED_PATH
 from pedall.shacl.pyshacl_runner import run_pyshacl
 from pedall.shacl.values import PathValues, Value

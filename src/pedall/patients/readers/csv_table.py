@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-
-from rdflib import URIRef
+from functools import cached_property
 
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.patients.header import TableHeader, match_header
@@ -27,17 +24,14 @@ from pedall.patients.model import (
     KARYOTYPE_COLUMN,
     LESIONS_COLUMN,
     LESIONS_PENDING_COLUMN,
-    FieldKind,
     PatientField,
     PatientModel,
 )
+from pedall.patients.readers.cells import CellValue, parse_cell
 from pedall.patients.readers.table_guard import GuardedTable, OverLimitRow, over_limit_issues
 
 LESION_SEPARATOR = ";"
 ALL_PENDING = "all"  # the lesions_pending cell of a patient with no genetic result back
-# A field's value; a frozenset of lesion class IRIs only stands for the lesions that may be
-# present in one completion of a record whose lesions are unknown.
-CellValue = URIRef | bool | int | float | frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -73,57 +67,6 @@ class ReadResult:
     records: list[PatientRecord] = field(default_factory=list)
     issues: list[PatientIssue] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
-
-
-def parse_cell(spec: PatientField, text: str) -> CellValue:
-    """The value of one non-empty cell; ValueError with what was expected otherwise."""
-    cell = text.strip()
-    if spec.kind in (FieldKind.NUMBER, FieldKind.INTEGER):
-        # Plain ASCII digits only: int() and float() also take 1e5, 4_6, inf and digits of
-        # other scripts (full-width, Arabic-Indic), none of which a table should hold.
-        form = _INTEGER if spec.kind is FieldKind.INTEGER else _DECIMAL
-        if not form.fullmatch(cell):
-            raise ValueError(spec.expected() + _number_hint(cell))
-        return int(cell) if spec.kind is FieldKind.INTEGER else float(cell)
-    if spec.kind is FieldKind.BOOLEAN:
-        lowered = cell.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        raise ValueError(spec.expected())
-    if spec.kind is FieldKind.CODED:
-        iri = spec.codes.get(cell.upper())
-        if iri is None:
-            raise ValueError(spec.expected())
-        return _coded_value(iri)
-    raise ValueError(f"column {spec.column} cannot be read")
-
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-# Digits grouped in thousands (12,000 / 12 000 / 12'000 / 1,234.5) and a decimal comma (12,5).
-_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:([,' \u00a0\u202f])[0-9]{3})(?:\1[0-9]{3})*(?:\.[0-9]+)?")
-_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
-
-
-def _number_hint(cell: str) -> str:
-    """How to write a number written with separators, for the error message."""
-    grouped = _GROUPED.fullmatch(cell)
-    if grouped:
-        plain = cell.replace(grouped.group(1), "")
-        if grouped.group(1) == "," and cell.count(",") == 1 and "." not in cell:
-            decimal = cell.replace(",", ".")
-            return (
-                f": remove the thousands separator (write {plain}),"
-                f" or write {decimal} if ',' marks the decimals"
-            )
-        return f": remove the thousands separator (write {plain})"
-    if _DECIMAL_COMMA.fullmatch(cell):
-        return f": write the decimals with '.' (write {cell.replace(',', '.')})"
-    return ""
-
-
-# The few coded values, made once (building an IRI checks it, which costs).
-_coded_value = lru_cache(maxsize=4096)(URIRef)
 
 
 def read_csv(

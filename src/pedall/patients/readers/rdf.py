@@ -42,8 +42,8 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
+from pedall.patients.readers.cells import CellValue
 from pedall.patients.readers.csv_table import (
-    CellValue,
     PatientRecord,
     ReadResult,
     convert_units,
