@@ -47,7 +47,6 @@ MEETS = str(PEDALL.meetsCriterion)
 OPEN = PathValues(open=True)
 HAS_LESION = str(PEDALL.hasLesion)  # also the field of unknown lesions (see completion)
 CACHE_ENTRIES = 1 << 17  # bound on each small cache of shared facts (a memory cap, not data)
-Leaf = tuple[dict[str, CellValue], dict[str, str]]
 
 
 @dataclass
@@ -220,28 +219,42 @@ class FastEngine:
             self._derived[key] = meets
         return meets
 
-    def _decide(self, meets: PathValues) -> dict[str, str | None]:
+    def _possible(self, scheme: Scheme, meets: PathValues) -> frozenset[str]:
         certain = {str(v) for v in meets.values}
         maybe = {str(v) for v in meets.maybe}
 
         def truth(iri: str) -> bool | None:
             return True if iri in certain else (None if iri in maybe else False)
 
-        return {name: scheme.assign(truth) for name, scheme in self.schemes.items()}
+        return scheme.possible(truth)
 
-    def _leaves(
-        self, record: PatientRecord, assigned: dict[str, CellValue], out: list[Leaf]
-    ) -> None:
-        """Search the completions: each leaf is a partial assignment of missing fields that
-        decides every scheme, standing for all completions that extend it."""
+    def _reachable(
+        self,
+        record: PatientRecord,
+        scheme: Scheme,
+        assigned: dict[str, CellValue],
+        wanted: frozenset[str],
+    ) -> frozenset[str]:
+        """The codes of ``wanted`` that some completion of ``assigned`` gets in ``scheme``.
+
+        Depth first over the open fields, pruned: a branch is left as soon as what it
+        assigns rules out every code still wanted (three-valued), and the search stops
+        once every code it could reach is found. Exponential only in the worst case, where
+        enumerating every completion's group (as this once did) always was."""
         meets = self._apply(assigned)
-        decided = self._decide(meets)
-        if all(code is not None for code in decided.values()):
-            out.append((assigned, {name: code for name, code in decided.items() if code}))
-            return
+        could = self._possible(scheme, meets)
+        if len(could) == 1:  # decided: every completion gets it
+            return could & wanted
+        wanted = wanted & could
+        if not wanted:
+            return wanted
         prop = self._next_field(record, assigned, meets)
+        found: frozenset[str] = frozenset()
         for value in self._open[prop].values:
-            self._leaves(record, {**assigned, prop: value}, out)
+            found |= self._reachable(record, scheme, {**assigned, prop: value}, wanted - found)
+            if found == wanted:
+                break
+        return found
 
     def _next_field(
         self,
@@ -262,39 +275,25 @@ class FastEngine:
 
     def _outcome(self, record: PatientRecord) -> Outcome:
         risk = self.schemes[RISK_SCHEME]
-        leaves: list[Leaf] = []
-        self._leaves(record, {}, leaves)
-        possible = {code for _, codes in leaves for code in [codes[RISK_SCHEME]]}
-        groups = ordered(risk, possible)
-        narrowing = self._narrowing(leaves)
-        missing, deciding = missing_and_deciding(
-            self._open, narrowing, frozenset(possible), self.domains, self.model, risk.codes()
-        )
-        certain = self._certain_criteria(record, risk)
-        criteria = reported_criteria(risk, certain, groups[0])
-        nci = {codes[NCI_SCHEME] for _, codes in leaves}
-        return Outcome(groups, missing, criteria, single(nci), deciding)
-
-    def _narrowing(self, leaves: list[Leaf]) -> dict[str, list[tuple[CellValue, frozenset[str]]]]:
-        """For each open field, each of its values with the groups possible when it takes
-        it (one pass over the leaves: a leaf that leaves a field open counts for all its
-        values)."""
-        by_value: dict[str, dict[CellValue, set[str]]] = {p: {} for p in self._open}
-        any_value: dict[str, set[str]] = {p: set() for p in self._open}
-        for assigned, codes in leaves:
-            group = codes[RISK_SCHEME]
-            for prop in self._open:
-                if prop in assigned:
-                    by_value[prop].setdefault(assigned[prop], set()).add(group)
-                else:
-                    any_value[prop].add(group)
-        return {
+        every = frozenset(risk.codes())
+        possible = self._reachable(record, risk, {}, every)
+        groups = ordered(risk, set(possible))
+        # For each open field, each of its values with the groups possible when it takes it.
+        narrowing = {
             prop: [
-                (value, frozenset(by_value[prop].get(value, set()) | any_value[prop]))
+                (value, self._reachable(record, risk, {prop: value}, possible))
                 for value in field.values
             ]
             for prop, field in self._open.items()
         }
+        missing, deciding = missing_and_deciding(
+            self._open, narrowing, possible, self.domains, self.model, risk.codes()
+        )
+        certain = self._certain_criteria(record, risk)
+        criteria = reported_criteria(risk, certain, groups[0])
+        nci = self.schemes[NCI_SCHEME]
+        nci_codes = self._reachable(record, nci, {}, frozenset(nci.codes()))
+        return Outcome(groups, missing, criteria, single(set(nci_codes)), deciding)
 
     def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""

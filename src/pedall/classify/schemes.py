@@ -76,6 +76,22 @@ class Scheme:
                 return group.code
         raise DataFileError(f"{self.iri}: no group applies; the scheme's groups are incomplete")
 
+    def possible(self, truth: Callable[[str], Truth]) -> frozenset[str]:
+        """The codes some completion of what is known could get (three-valued, as
+        ``assign``): every group down to the first that certainly applies, but those that
+        certainly do not. A superset of what completions reach; one code when decided."""
+        found: set[str] = set()
+        for group in reversed(self.groups):
+            truths = [truth(c.iri) for c in group.criteria]
+            applies = kleene_or(truths) if group.any_of else kleene_and(truths)
+            if applies is not False:
+                found.add(group.code)
+            if applies:
+                return frozenset(found)
+        if not found:
+            raise DataFileError(f"{self.iri}: no group applies; the scheme's groups are incomplete")
+        return frozenset(found)
+
     def assign_met(self, met: Iterable[str]) -> str:
         """The group of a complete patient given the criteria that hold."""
         held = set(met)
