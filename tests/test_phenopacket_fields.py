@@ -133,8 +133,10 @@ def same_patients(
     assert [i for i in from_rows.issues if i.is_error] == []
     assert [r.values for r in from_packets.records] == [r.values for r in from_rows.records]
     assert [r.lesions for r in from_packets.records] == [r.lesions for r in from_rows.records]
+    # The records are equal, so the rows are classified once, by the fast engine: with
+    # ``engine="reference"`` the phenopackets' outcomes (pyshacl) must equal those too.
     packet_outcome = classify_input(kb, body(*packets), "application/json", engine=engine)
-    row_outcome = classify_input(kb, table, "text/csv", engine=engine)
+    row_outcome = classify_input(kb, table, "text/csv")
     assert [r.outcome for r in packet_outcome.results] == [r.outcome for r in row_outcome.results]
     assert len(packet_outcome.results) == len(packets)
 
