@@ -23,7 +23,7 @@ from pedall.classify.fast_engine import FastEngine
 from pedall.classify.result import Classification, Deciding, DecidingOutcome, Outcome
 from pedall.classify.schemes import read_schemes
 from pedall.cli.main import main
-from pedall.cohort.result_writers import JsonResults, NoResults
+from pedall.cohort.result_writers import IssueCounting, JsonResults, NoResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.cohort.summary import UNDETERMINED, ClassificationSummary, SummaryEntry, summarize
 from pedall.cohort.to_do import ToDoList
@@ -229,6 +229,28 @@ def test_rows_with_errors_count_each_row_once(knowledge_base: KnowledgeBase) -> 
     assert summary.warnings == len(outcome.warnings) > 0
 
 
+@pytest.mark.parametrize("output_format", ["json", "table"])
+def test_rows_with_errors_are_counted_past_the_issue_cap(
+    tmp_path: Path, output_format: str
+) -> None:
+    """--max-issues caps the issues listed, not the summary's counts (they were counted from
+    the capped list: 1 row with errors of 5)."""
+    table = tmp_path / "cohort.csv"
+    rows = "".join(f"E{n},-{n + 1}\n" for n in range(5)) + "OK1,5\n"
+    table.write_text("patient_id,age_years,lesions\n" + rows.replace("\n", ",\n"))
+    arguments = [str(table), "--summary", "--max-issues", "1", "--format", output_format]
+    if output_format == "json":
+        status, document = classify_json(arguments)
+        assert len(document["errors"]) == 1 and document["errors_not_shown"] == 4
+        counted = document["summary"]
+        assert (counted["rows_with_errors"], counted["errors"]) == (5, 5)
+    else:
+        result = CliRunner().invoke(main, ["classify", *arguments])
+        status = result.exit_code
+        assert "5 row(s) with errors (5 error(s)" in " ".join(result.stdout.split())
+    assert status == 1
+
+
 def test_cli_summary_counts_equal_what_the_results_say(
     tmp_path: Path, knowledge_base: KnowledgeBase, engine_with_deciding: None
 ) -> None:
@@ -273,7 +295,8 @@ def test_the_summary_streamed_through_worker_processes_is_the_same(
     out = io.StringIO()
     files = [PatientFile(lambda: table.open("rb"), "text/csv", str(table))]
     with CohortRunner(knowledge_base, workers=2, batch_size=40, parallel_from=80) as runner:
-        runner.classify_files(files, JsonResults(out, summary=summary), summary.add)
+        writer = IssueCounting(JsonResults(out, summary=summary), summary)
+        runner.classify_files(files, writer, summary.add)
     document = json.loads(out.getvalue())
     assert document["summary"] == summary.as_dict()
     assert as_expected(document["summary"]) == expected_summary(document)

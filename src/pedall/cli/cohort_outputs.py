@@ -69,7 +69,7 @@ def stream_tallied(
     ``limits``."""
     from pedall.classify.schemes import read_schemes
     from pedall.cohort.output_files import open_output
-    from pedall.cohort.result_writers import JsonResults, NoResults
+    from pedall.cohort.result_writers import IssueCounting, JsonResults, NoResults
     from pedall.cohort.runner import CohortRunner
     from pedall.cohort.summary import ClassificationSummary
     from pedall.cohort.to_do import ToDoList
@@ -84,14 +84,13 @@ def stream_tallied(
             _emit_to_do(to_do_list, issues, output_format, output)
         elif output_format == "json":
             with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
-                issues = runner.classify_files(
-                    files, JsonResults(out, summary=summary), summary.add
-                )
+                writer = IssueCounting(JsonResults(out, summary=summary), summary)
+                issues = runner.classify_files(files, writer, summary.add)
             click.echo(RESEARCH_NOTICE, err=True)
         else:
             with CohortRunner(kb, limits=limits) as runner:
-                issues = runner.classify_files(files, NoResults(), summary.add)
-            summary.add_issues(issues)
+                writer = IssueCounting(NoResults(), summary)
+                issues = runner.classify_files(files, writer, summary.add)
             _emit_summary_table(summary, output)
     except DataFileError as error:
         raise click.ClickException(str(error)) from None

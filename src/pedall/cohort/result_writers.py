@@ -46,8 +46,8 @@ class JsonResults:
     """Writes the JSON document of ``pedall classify --format json`` (the same bytes),
     one result at a time: ``{"results": [...], "errors": [...], "warnings": [...],
     "notice": ...}``. With a ``summary`` (``--summary``), which the caller fills as the
-    results stream, the issues are counted into it at the end and ``"summary": {...}``
-    comes before the notice; without one the document is unchanged."""
+    results stream (``IssueCounting`` counts each row's issues into it), ``"summary":
+    {...}`` comes before the notice; without one the document is unchanged."""
 
     out: IO[str]
     render: str = "json"
@@ -75,7 +75,6 @@ class JsonResults:
         parts: list[tuple[str, object]] = [("errors", errors), ("warnings", warnings)]
         parts += not_shown(issues).items()  # when the issues were capped: how many were not
         if self.summary is not None:
-            self.summary.add_issues(issues)
             parts.append(("summary", self.summary.as_dict()))
         for key, value in parts:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -174,3 +173,28 @@ class NoResults:
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:
         return None
+
+
+@dataclass
+class IssueCounting:
+    """A writer that counts each row's issues into ``summary`` as they pass, then hands the
+    row to ``writer``: every row is counted, also past the cap on the issues listed
+    (``--max-issues``), which keeps only the first ones."""
+
+    writer: ResultWriter
+    summary: ClassificationSummary
+    render: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.render = self.writer.render
+
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        return self.writer.start(extras)
+
+    def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        if issues:
+            self.summary.add_row_issues(issues)
+        self.writer.write_row(rendered, issues)
+
+    def finish(self, issues: Sequence[PatientIssue]) -> None:
+        self.writer.finish(issues)
