@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,11 +18,21 @@ import pytest
 from benchmarks.cohort import cohort_csv
 from click.testing import CliRunner
 
+from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, read_input
 from pedall.cli import main as cli
 from pedall.cli import options
-from pedall.errors import CappedIssues, PatientIssue, UploadLimitError, not_shown
+from pedall.errors import (
+    CappedIssues,
+    PatientDataError,
+    PatientIssue,
+    RefusedShapesError,
+    ShapesSyntaxError,
+    UploadLimitError,
+    not_shown,
+)
 from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.data_files import DataFiles
 from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.service.upload_workers import UploadRequest, UploadWorkerPool
 from service_server import RunningService, running_service
@@ -261,6 +272,182 @@ def test_an_upload_over_the_memory_cap_is_413_and_its_worker_replaced(
         assert asyncio.run(tight.answer(small)).status == 200
     finally:
         tight.workers.close()
+
+
+# -- /report and /shacl in the upload workers ---------------------------------------------
+
+SHAPES_FILE = DataFiles.default().root / "examples" / "registry-shapes.ttl"
+SITES = "patient_id,age_years,site\n"
+TURTLE = "text/turtle"
+
+
+def sites_table(rows: int) -> bytes:
+    """Patients at a site the registry's shapes refuse: each is a SHACL result."""
+    return (SITES + "".join(f"P{n},5,Paris\n" for n in range(rows))).encode()
+
+
+def shacl_upload(payload: bytes, answer_type: str, shapes: str | None = None) -> UploadRequest:
+    text = SHAPES_FILE.read_text(encoding="utf-8") if shapes is None else shapes
+    return UploadRequest(
+        "shacl", payload, "text/csv", answer_type, source="registry.csv", shapes=text
+    )
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """The CPU time (user and system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loads_matplotlib(pid: int) -> bool:
+    """Whether process ``pid`` has imported matplotlib (its compiled modules are mapped)."""
+    return "matplotlib" in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+
+
+def upload_pool(knowledge_base: KnowledgeBase, timeout: float) -> UploadWorkerPool:
+    knowledge_base.inferred  # noqa: B018  written to the closure cache the workers read
+    pool = UploadWorkerPool(
+        knowledge_base.files,
+        knowledge_base.cache,
+        size=1,
+        timeout=timeout,
+        memory_bytes=2 * 1024**3,
+        limits=InputLimits(),
+    )
+    pool.workers.start()
+    return pool
+
+
+@pytest.fixture(scope="module")
+def roomy_pool(knowledge_base: KnowledgeBase) -> Iterator[UploadWorkerPool]:
+    """One upload worker with room enough for every upload of these tests."""
+    pool = upload_pool(knowledge_base, timeout=300)
+    yield pool
+    pool.workers.close()
+
+
+SLOW_UPLOADS: dict[str, Callable[[], UploadRequest]] = {
+    # 20,000 unknown lesion codes take about 9 s to classify and report; 500 patients
+    # for OWL RL and pyshacl over 10 s (one alone takes 4 s).
+    "report": lambda: UploadRequest("report", unknown_codes(20_000), "text/csv", "text/html"),
+    "shacl": lambda: shacl_upload(sites_table(500), "application/json"),
+}
+SMALL_UPLOADS: dict[str, Callable[[], UploadRequest]] = {
+    "report": lambda: UploadRequest("report", b"patient_id,age_years\nA,16\n", "text/csv"),
+    "shacl": lambda: shacl_upload(sites_table(1), "application/json"),
+}
+SMALL_UPLOADS_ANSWER = {"report": "text/html", "shacl": "application/json"}
+
+
+@pytest.mark.parametrize("action", list(SLOW_UPLOADS))
+def test_a_report_or_shacl_upload_over_the_time_limit_is_413_and_its_worker_replaced(
+    knowledge_base: KnowledgeBase, action: str
+) -> None:
+    """``POST /report`` and ``POST /shacl`` run in the upload workers, under their time
+    limit: over it, the worker is killed (413) and a fresh one answers the next upload."""
+    pool = upload_pool(knowledge_base, timeout=2)
+    try:
+        (before,) = pool.workers.worker_pids()
+        with pytest.raises(UploadLimitError, match=r"time limit of 2 s"):
+            asyncio.run(pool.answer(SLOW_UPLOADS[action]()))
+        deadline = time.monotonic() + RECOVERY_SECONDS
+        while pool.workers.idle_workers() < 1:
+            assert time.monotonic() < deadline, "the upload worker was not replaced"
+            time.sleep(0.2)
+        (after,) = pool.workers.worker_pids()
+        assert after != before
+        pool.workers.timeout = 300  # the successor, given time, answers a small one
+        made = asyncio.run(pool.answer(SMALL_UPLOADS[action]()))
+        assert (made.status, made.media_type) == (200, SMALL_UPLOADS_ANSWER[action])
+    finally:
+        pool.workers.close()
+
+
+def test_a_report_is_drawn_in_a_worker_that_imports_matplotlib_only_then(
+    roomy_pool: UploadWorkerPool,
+) -> None:
+    (pid,) = roomy_pool.workers.worker_pids()
+    assert not loads_matplotlib(pid), "matplotlib was imported at the worker's start"
+    spent = cpu_seconds_of(pid)
+    clean = UploadRequest("report", b"patient_id,age_years\nA,16\n", "text/csv", "text/html")
+    made = asyncio.run(roomy_pool.answer(clean))
+    assert (made.status, made.media_type) == (200, "text/html")
+    page = made.body.decode("utf-8")
+    assert page.lstrip().lower().startswith("<!doctype html") and "<svg" in page
+    assert loads_matplotlib(pid)
+    assert cpu_seconds_of(pid) > spent + 0.2  # the drawing was the worker's work
+    wrong = UploadRequest("report", b"patient_id,age_years\nA,x\n", "text/csv", "text/html")
+    assert asyncio.run(roomy_pool.answer(wrong)).status == 422  # the error is in the page
+    assert roomy_pool.workers.worker_pids() == [pid]
+
+
+def test_shacl_is_answered_in_a_worker_as_the_route_answered_it(
+    roomy_pool: UploadWorkerPool,
+) -> None:
+    """The JSON issues with the notice, or the report graph with the notice as a Turtle
+    comment; 200 whatever the verdict."""
+    (pid,) = roomy_pool.workers.worker_pids()
+    spent = cpu_seconds_of(pid)
+    made = asyncio.run(roomy_pool.answer(shacl_upload(sites_table(1), "application/json")))
+    assert (made.status, made.media_type) == (200, "application/json")
+    document = json.loads(made.body)
+    assert document["conforms"] is False
+    assert document["notice"] == RESEARCH_NOTICE
+    (error,) = document["errors"]
+    assert (error["line"], error["column"], error["value"]) == (2, "site", "Paris")
+    assert error["source"] == "registry.csv"
+    assert cpu_seconds_of(pid) > spent + 0.5  # inference and pyshacl ran in the worker
+    made = asyncio.run(roomy_pool.answer(shacl_upload(sites_table(1), TURTLE)))
+    assert (made.status, made.media_type) == (200, TURTLE)
+    assert made.body.startswith(f"# {RESEARCH_NOTICE}\n".encode())
+    assert b"ValidationReport" in made.body
+
+
+def test_the_errors_of_a_shacl_worker_reach_the_route_as_raised(
+    roomy_pool: UploadWorkerPool,
+) -> None:
+    """The same kinds, messages, lines and located issues as raised in the service process
+    (and so the same HTTP answers: 400 ``shapes-syntax``, ``refused-shapes``; 422)."""
+    unread = shacl_upload(SITES.encode() + b"A,x,Seoul\n", TURTLE)
+    with pytest.raises(PatientDataError) as raised:
+        asyncio.run(roomy_pool.answer(unread))
+    (issue,) = raised.value.issues
+    assert isinstance(issue, PatientIssue)
+    assert (issue.line, issue.column, issue.value, issue.source) == (
+        2,
+        "age_years",
+        "x",
+        "registry.csv",
+    )
+    assert str(raised.value) == str(PatientDataError([issue]))
+    prefixes = "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix ex: <urn:ex:> .\n"
+    malformed = shacl_upload(
+        sites_table(1), TURTLE, prefixes + "ex:S a sh:NodeShape ;\n  sh:targetClass .\n"
+    )
+    with pytest.raises(ShapesSyntaxError, match="shapes, line 4") as syntax:
+        asyncio.run(roomy_pool.answer(malformed))
+    assert syntax.value.line == 4
+    reaching = (
+        prefixes + "<urn:ex:s> <http://www.w3.org/2002/07/owl#imports> <http://a.example/> .\n"
+    )
+    with pytest.raises(RefusedShapesError):
+        asyncio.run(roomy_pool.answer(shacl_upload(sites_table(1), TURTLE, reaching)))
+
+
+def test_report_and_shacl_over_the_service_time_limit_are_413(client: httpx.Client) -> None:
+    """The routes pass the upload to the workers: over ``--upload-timeout`` (3 s), 413."""
+    wait_for_idle_upload_worker(client)
+    report = client.post("/report", content=unknown_codes(100_000), headers=CSV)
+    assert report.status_code == 413
+    assert report.json()["error"] == "upload-limit"
+    assert "time limit of 3 s" in report.json()["message"]
+    wait_for_idle_upload_worker(client)
+    shapes = SHAPES_FILE.read_bytes()
+    files = {"data": ("r.csv", sites_table(500), "text/csv"), "shapes": ("s.ttl", shapes, TURTLE)}
+    shacl = client.post("/shacl", files=files, headers={"Accept": "application/json"})
+    assert shacl.status_code == 413
+    assert shacl.json()["error"] == "upload-limit"
+    wait_for_idle_upload_worker(client)
 
 
 # -- no quadratic path ------------------------------------------------------------------

@@ -20,7 +20,9 @@ the SHACL validation report as Turtle (the default), JSON-LD, N-Triples or RDF/X
 ``Accept``, or pedall's located issues for ``Accept: application/json``. Rows of a table
 pedall cannot read are listed in that JSON; a report graph cannot hold them, so an RDF
 answer is then 422 with the located error. Bodies are bounded by ``--max-body-bytes``;
-nothing posted is stored or logged, and the run is in a worker thread, off the event loop.
+nothing posted is stored or logged. The parent reads the request; the shapes are checked
+and run in an upload worker (``pedall.service.upload_workers``, ``upload_answers``), off
+the event loop, under the upload time limit and memory cap (over either: 413).
 """
 
 from __future__ import annotations
@@ -29,24 +31,19 @@ from collections.abc import AsyncGenerator, Mapping
 from pathlib import PurePath
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from pedall import RESEARCH_NOTICE
-from pedall.errors import BadRequestError, NotAcceptableError, PatientDataError
+from pedall.errors import BadRequestError, NotAcceptableError
 from pedall.patients.readers.registry import reader_for_path
-from pedall.service.graph_downloads import serialize_for
 from pedall.service.negotiation import GRAPH_TYPES, N_TRIPLES, TURTLE, negotiate
 from pedall.service.request_body import read_body
 from pedall.service.state import service_state
-from pedall.toolkit import Toolkit, toolkit
-from pedall.validate.custom_shapes import RegistryShapes, ShapesOutcome
-from pedall.validate.shape_issues import ShapeIssue
+from pedall.service.upload_answers import JSON
+from pedall.service.upload_workers import UploadRequest
 from pedall.validate.shapes_data import DataInput
 
-JSON = "application/json"
 # The report graph in every RDF format (Turtle first: the default), or pedall's JSON.
 SHACL_ANSWERS: Mapping[str, str] = {
     TURTLE: TURTLE,
@@ -134,12 +131,6 @@ async def _text(part: object) -> str:
         raise BadRequestError(f"the shapes are not UTF-8 text ({error})") from None
 
 
-def _validate(tools: Toolkit, data: DataInput, shapes_text: str) -> ShapesOutcome:
-    """The shapes checked (refused ones raise before anything runs), then run on the data."""
-    registry = RegistryShapes.from_texts([(SHAPES, shapes_text)])
-    return registry.check([data], tools)
-
-
 def shacl_router() -> APIRouter:
     """The SHACL validation service (``POST /shacl``)."""
     router = APIRouter(tags=["SHACL"])
@@ -162,19 +153,18 @@ def shacl_router() -> APIRouter:
                 f"answers are {', '.join(dict.fromkeys(SHACL_ANSWERS.values()))}"
             )
         data, shapes_text = await shacl_request(request, shapes)
-        tools = toolkit(service_state(request).knowledge)
-        outcome = await run_in_threadpool(_validate, tools, data, shapes_text)
+        upload = UploadRequest(
+            "shacl",
+            data.payload,
+            data.media_type,
+            answer_type,
+            source=data.source,
+            shapes=shapes_text,
+        )
+        # The shapes are checked (refused ones raise before anything runs), then run on
+        # the data, in an upload worker (pedall.service.upload_answers.shacl_answer).
+        made = await service_state(request).upload_pool.answer(upload)
         headers = {**NO_STORE, "Vary": "Accept"}
-        if answer_type == JSON:
-            answer = {**outcome.as_json(), "notice": RESEARCH_NOTICE}
-            return JSONResponse(answer, headers=headers)
-        # Rows pedall could not read: the report graph cannot say so.
-        unread = [i for i in outcome.errors if not isinstance(i, ShapeIssue)]
-        if unread:
-            raise PatientDataError(unread)
-        body = serialize_for(outcome.report, answer_type)
-        if answer_type == TURTLE:
-            body = f"# {RESEARCH_NOTICE}\n".encode() + body
-        return Response(body, media_type=answer_type, headers=headers)
+        return Response(made.body, made.status, headers, media_type=made.media_type)
 
     return router

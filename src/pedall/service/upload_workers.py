@@ -3,22 +3,24 @@ a time limit and a memory cap, so a slow or huge upload never holds up other cli
 
 Each worker (``worker_processes``) loads the knowledge base and compiles the engines once
 (the OWL RL closure read from the cache the service wrote), cuts itself off the network,
-caps its address space, then answers uploads: the whole work of ``POST /classify`` and
-``POST /validate`` (reading within the input limits, checking, classifying and
-serializing the answer) happens there, and the parent only passes bytes on. An upload
-over the time limit kills its worker (``UploadLimitError``, 413); one that needs more
-memory than the cap ends its worker the same way; with every worker busy for the whole
-time limit the answer is ``ServiceBusyError`` (503).
+caps its address space, then answers uploads: the whole work of ``POST /classify``,
+``POST /validate``, ``POST /report`` and ``POST /shacl`` (reading within the input
+limits, checking, classifying or validating, drawing, and serializing the answer; those
+of the last two in ``upload_answers``) happens there, and the parent only passes bytes
+on. An upload over the time limit kills its worker (``UploadLimitError``, 413); one that
+needs more memory than the cap ends its worker the same way; with every worker busy for
+the whole time limit the answer is ``ServiceBusyError`` (503). An error the work raises
+reaches the route as the same kind, with its line or its located issues.
 """
 
 from __future__ import annotations
 
-import json
 import resource
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import cast
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import ClassifyOutcome, classify_input, validate_input
@@ -27,9 +29,14 @@ from pedall.errors import (
     InputFormatError,
     InputLimitError,
     NotAcceptableError,
+    PatientDataError,
+    PatientIssue,
     PedallError,
+    RefusedShapesError,
     RequestTooLargeError,
     ServiceBusyError,
+    ShapesError,
+    ShapesSyntaxError,
     UnsupportedMediaTypeError,
     UploadLimitError,
 )
@@ -39,17 +46,21 @@ from pedall.knowledge.data_files import DataFiles
 from pedall.patients.input_limits import InputLimits
 from pedall.service.negotiation import TURTLE
 from pedall.service.no_network import cut_network
+from pedall.service.upload_answers import JSON as JSON
+from pedall.service.upload_answers import SOURCE as SOURCE
+from pedall.service.upload_answers import UploadAnswer as UploadAnswer
+from pedall.service.upload_answers import json_body as json_body
+from pedall.service.upload_answers import report_answer, shacl_answer
 from pedall.service.worker_processes import (
     WorkerBusy,
     WorkerLost,
     WorkerProcesses,
     WorkerTimeout,
 )
+from pedall.validate.shapes_data import DataInput
 from pedall.writers.fhir import MEDIA_TYPE as FHIR_JSON
 from pedall.writers.fhir import fhir_bundle
 
-SOURCE = "<request>"
-JSON = "application/json"
 # A row whose lesions are unknown (no lesions column): the engines' costlier path.
 WARM_UP = b"patient_id,age_years\nP1,5\n"
 # Makes an extra section of the classify answer (such as a summary) from its outcome; a
@@ -59,30 +70,19 @@ Section = Callable[[KnowledgeBase, ClassifyOutcome], object]
 
 @dataclass(frozen=True)
 class UploadRequest:
-    """What the parent sends a worker: ``classify`` or ``validate``, the posted bytes and
-    their media type, the media type of the answer (already negotiated), and the extra
-    sections (by name) the JSON answer of ``classify`` should carry."""
+    """What the parent sends a worker: ``classify``, ``validate``, ``report`` or
+    ``shacl``, the posted bytes and their media type, the media type of the answer
+    (already negotiated), the extra sections (by name) the JSON answer of ``classify``
+    should carry, the name the data's issues give it (``shacl``: the part's file name),
+    and the shapes' Turtle text (``shacl``)."""
 
     action: str
     payload: bytes
     media_type: str
     answer_type: str = JSON
     sections: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class UploadAnswer:
-    """An answer ready to send: its status, media type and body."""
-
-    status: int
-    media_type: str
-    body: bytes
-
-
-def json_body(document: object) -> bytes:
-    """``document`` as Starlette's ``JSONResponse`` writes it (the same bytes)."""
-    text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    source: str = SOURCE
+    shapes: str | None = None
 
 
 def answer_upload(
@@ -93,10 +93,18 @@ def answer_upload(
 ) -> UploadAnswer:
     """The answer to one upload: the library API's JSON (a FHIR Bundle, or the SHACL
     report graph in Turtle, when negotiated), 422 when the input had errors. The JSON of
-    ``classify`` gets each section the request names, made by ``sections[name]``."""
+    ``classify`` gets each section the request names, made by ``sections[name]``;
+    ``report`` and ``shacl`` are answered by ``upload_answers``."""
+    if request.action == "report":
+        return report_answer(kb, request.payload, request.media_type, limits)
+    if request.action == "shacl":
+        if request.shapes is None:
+            raise BadRequestError("no shapes: a shacl upload carries its shapes")
+        data = DataInput(request.payload, request.media_type, request.source)
+        return shacl_answer(kb, data, request.shapes, request.answer_type)
     if request.action == "classify":
         outcome = classify_input(
-            kb, request.payload, request.media_type, source=SOURCE, limits=limits
+            kb, request.payload, request.media_type, source=request.source, limits=limits
         )
         status = 422 if outcome.has_errors else 200
         if request.answer_type == FHIR_JSON:
@@ -107,7 +115,11 @@ def answer_upload(
             document[name] = (sections or {})[name](kb, outcome)
         document["notice"] = RESEARCH_NOTICE
         return UploadAnswer(status, JSON, json_body(document))
-    checked = validate_input(kb, request.payload, request.media_type, source=SOURCE, limits=limits)
+    if request.action != "validate":
+        raise ValueError(f"unknown upload action {request.action!r}")
+    checked = validate_input(
+        kb, request.payload, request.media_type, source=request.source, limits=limits
+    )
     status = 200 if checked.conforms else 422
     if request.answer_type == TURTLE:
         report = checked.report_graph.serialize(format="turtle", encoding="utf-8")
@@ -122,9 +134,42 @@ _ERRORS: tuple[type[PedallError], ...] = (
     InputFormatError,
     NotAcceptableError,
     RequestTooLargeError,
+    RefusedShapesError,
+    ShapesSyntaxError,
+    ShapesError,
     BadRequestError,
+    PatientDataError,
 )
 _BY_NAME = {kind.__name__: kind for kind in _ERRORS}
+# An error's reply: ("error", kind, message, line or None, located issues or None).
+ErrorReply = tuple[str, str, str, int | None, list[PatientIssue] | None]
+
+
+def error_reply(error: PedallError) -> ErrorReply:
+    """What a worker sends back for ``error``: the most specific kind the parent rebuilds
+    (``failure`` for another), its message, and what it carries (the line of an input or
+    shapes file that does not parse; the located issues of a ``PatientDataError``)."""
+    kind = next((k for k in _ERRORS if isinstance(error, k)), None)
+    if kind is None:
+        return ("error", "failure", str(error), None, None)
+    line = error.line if isinstance(error, (InputFormatError, ShapesSyntaxError)) else None
+    issues = list(error.issues) if isinstance(error, PatientDataError) else None
+    return ("error", kind.__name__, str(error), line, issues)
+
+
+def rebuilt_error(reply: ErrorReply) -> Exception:
+    """The error a worker reported (``error_reply``), as the parent raises it: the same
+    kind, message, line and issues (RuntimeError for a failure that is no pedall error)."""
+    _, name, message, line, issues = reply
+    kind = _BY_NAME.get(name)
+    if kind is None:
+        return RuntimeError(f"an upload worker failed: {message}")
+    if kind is PatientDataError:
+        return PatientDataError(issues or [])
+    error = kind(message)
+    if isinstance(error, (InputFormatError, ShapesSyntaxError)):
+        error.line = line
+    return error
 
 
 def _serve_uploads(
@@ -157,11 +202,9 @@ def _serve_uploads(
         except MemoryError:
             pass  # answered below, once the failed work (held by the traceback) is freed
         except PedallError as error:
-            kind = next((k for k in _ERRORS if isinstance(error, k)), None)
-            name = kind.__name__ if kind is not None else "failure"
-            reply = ("error", name, str(error))
+            reply = error_reply(error)
         except Exception as error:  # a bug or an engine error: report it, keep serving
-            reply = ("error", "failure", f"{type(error).__name__}: {error}")
+            reply = ("error", "failure", f"{type(error).__name__}: {error}", None, None)
         if reply is None:
             connection.send((False, ("memory",)))
             return
@@ -217,11 +260,7 @@ class UploadWorkerPool:
             return answer
         if reply[0] == "memory":
             raise self._over_memory()
-        _, name, message = reply
-        kind = _BY_NAME.get(name)
-        if kind is None:
-            raise RuntimeError(f"an upload worker failed: {message}")
-        raise kind(message)
+        raise rebuilt_error(cast(ErrorReply, reply))
 
     def _over_memory(self) -> UploadLimitError:
         return UploadLimitError(
