@@ -8,7 +8,6 @@ share one outcome (memoized), so a cohort costs little more than its distinct pr
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -302,14 +301,19 @@ class FastEngine:
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
                 continue
-            inputs = [p for p in self.criterion_inputs[criterion.iri] if p in self._open]
-            if all(
-                self._holds(record, dict(zip(inputs, combination, strict=True)), criterion.iri)
-                for combination in itertools.product(*(self._open[p].values for p in inputs))
-            ):
+            inputs = [p for p in self._open if p in self.criterion_inputs[criterion.iri]]
+            if self._always(criterion.iri, {}, inputs):
                 certain.add(criterion.iri)
         return certain
 
-    def _holds(self, record: PatientRecord, assigned: dict[str, CellValue], iri: str) -> bool:
+    def _always(self, iri: str, assigned: dict[str, CellValue], inputs: list[str]) -> bool:
+        """Whether the criterion ``iri`` holds in every completion of ``assigned`` over the
+        open ``inputs`` it reads: depth first, a branch settled as soon as three-valued
+        logic says the criterion certainly holds there (all below hold) or certainly not."""
         meets = self._apply(assigned)
-        return any(str(v) == iri for v in meets.values)
+        if any(str(v) == iri for v in meets.values):
+            return True
+        if not inputs or all(str(v) != iri for v in meets.maybe):
+            return False
+        prop, rest = inputs[0], inputs[1:]
+        return all(self._always(iri, {**assigned, prop: v}, rest) for v in self._open[prop].values)
