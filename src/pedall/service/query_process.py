@@ -1,28 +1,26 @@
 """What runs inside a query worker process: load the graph, cut the network, answer one
 query at a time (check, run, serialize in the negotiated format), and report each outcome
-to the parent (``pedall.service.query_workers``, which holds each as a ``QueryWorker``)
-in a form it can rebuild; and what the parent tells a client when a worker ends.
+to the parent (``pedall.service.query_workers``, on the pool of
+``pedall.service.worker_processes``) in a form it can rebuild; and what the parent tells a
+client when a worker ends.
 
-Outcomes sent back: ``("answer", media_type, body)``; ``("error", kind, message)`` for a
-client's error (syntax, refused, not acceptable ...), after which the worker serves on;
-``("failure", exception, message)`` when the engine raised an error of its own (the
-worker serves on); ``("crash", exception, message)`` when the engine panicked (pyo3
-raises a Rust panic as ``PanicException``, a ``BaseException``): the worker then ends,
-since an engine that panicked may not be whole, and the parent replaces it.
+Each reply is ``(serves_on, outcome)``. Outcomes: ``("answer", media_type, body)``;
+``("error", kind, message)`` for a client's error (syntax, refused, not acceptable ...),
+after which the worker serves on; ``("failure", exception, message)`` when the engine
+raised an error of its own (the worker serves on); ``("crash", exception, message)`` when
+the engine panicked (pyo3 raises a Rust panic as ``PanicException``, a ``BaseException``):
+the worker then ends (``serves_on`` false), since an engine that panicked may not be
+whole, and the parent replaces it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import resource
 import signal
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
-from pathlib import Path
-from typing import BinaryIO
 
 import pyoxigraph as ox
 
@@ -64,51 +62,6 @@ class QueryAnswer:
 
     media_type: str
     body: bytes
-
-
-@dataclass(eq=False)
-class QueryWorker:
-    """One worker process, the parent's end of its pipe, and the file the process's
-    standard error goes to: the parent opens it and removes its name once the worker is
-    ready (``keep_stderr``), so nothing is left behind whenever the parent ends."""
-
-    process: BaseProcess
-    connection: Connection
-    stderr_path: Path
-    stderr: BinaryIO | None = None
-
-    def keep_stderr(self) -> None:
-        """Hold the standard error file open and remove its name (the worker has it)."""
-        with contextlib.suppress(OSError):
-            self.stderr = self.stderr_path.open("rb")
-        self.stderr_path.unlink(missing_ok=True)
-
-    def stop(self) -> None:
-        """Kill the process (a query may be running), close the pipe and its stderr."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=10)
-        self.connection.close()
-        if self.stderr is not None:
-            self.stderr.close()
-        self.stderr_path.unlink(missing_ok=True)
-
-    def stderr_tail(self) -> str:
-        """The end of what the process wrote to standard error."""
-        if self.stderr is None or self.stderr.closed:
-            return ""
-        try:
-            self.stderr.seek(max(self.stderr.seek(0, os.SEEK_END) - 4096, 0))
-            return self.stderr.read().decode("utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def lower_priority(self, by: int) -> None:
-        """Add ``by`` to the process's niceness (best effort: it may have ended)."""
-        pid = self.process.pid
-        if pid is not None:
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, pid) + by)
 
 
 # The errors a worker reports back by name, rebuilt in the parent.
@@ -186,16 +139,16 @@ def serve_queries(
         try:
             answer = answer_query(store, request)
         except QueryError as error:
-            connection.send(("error", error_name(error), str(error)))
+            connection.send((True, ("error", error_name(error), str(error))))
         except Exception as error:  # an error of the engine's own: report it, serve on
-            connection.send(("failure", type(error).__name__, str(error)))
+            connection.send((True, ("failure", type(error).__name__, str(error))))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as error:  # the engine panicked: say so, then end
-            connection.send(("crash", type(error).__name__, str(error)))
+            connection.send((False, ("crash", type(error).__name__, str(error))))
             return
         else:
-            connection.send(("answer", answer.media_type, answer.body))
+            connection.send((True, ("answer", answer.media_type, answer.body)))
 
 
 _PANIC = re.compile(r"panicked at [^\n]*:\n([^\n]+)")
