@@ -1,4 +1,5 @@
-"""The ``pedall serve`` command: run the HTTP service (imported only when it runs)."""
+"""The ``pedall serve`` command: run the HTTP service (imported only when it runs; the
+options take their defaults from ``ServiceSettings``, which needs only the standard library)."""
 
 from __future__ import annotations
 
@@ -7,83 +8,82 @@ from pathlib import Path
 import click
 
 from pedall import RESEARCH_NOTICE
-from pedall.cli.limit_options import input_limit_options
+from pedall.cli.limit_options import OptionRow, input_limit_options, option_table
 from pedall.cli.options import data_root_option, global_options
 from pedall.patients.input_limits import InputLimits
+from pedall.service.settings import ServiceSettings
 
 ENV_NO_CACHE = "PEDALL_NO_CACHE"  # pedall.knowledge.cache.ENV_NO_CACHE, without importing rdflib
+MB = 1024**2
+DEFAULTS = ServiceSettings()
+
+# The service's options, each declared here once, with its default from ServiceSettings.
+SERVICE_OPTIONS = (
+    OptionRow("--host", DEFAULTS.host, None, "Address to listen on."),
+    OptionRow("--port", DEFAULTS.port, click.IntRange(0, 65535)),
+    OptionRow(
+        "--query-timeout",
+        DEFAULTS.query_timeout,
+        click.FloatRange(min=0.1),
+        "Seconds a SPARQL query may run before it is stopped (HTTP 503).",
+    ),
+    OptionRow(
+        "--workers",
+        DEFAULTS.workers,
+        click.IntRange(min=1),
+        "Query worker processes (queries that can run at once).",
+    ),
+    OptionRow(
+        "--long-queries",
+        DEFAULTS.long_queries,
+        click.IntRange(min=1),
+        "Queries that run long (past a second) may run at once besides --workers, each at a "
+        "lower CPU priority; more get HTTP 503.",
+    ),
+    OptionRow(
+        "--client-timeout",
+        DEFAULTS.client_timeout,
+        click.FloatRange(min=0.1),
+        "Seconds a client has to send a request's head, and again its body (HTTP 408 and "
+        "the connection closed after).",
+    ),
+    OptionRow(
+        "--query-memory-mb",
+        DEFAULTS.query_memory_bytes // MB,
+        click.IntRange(min=256),
+        "Memory each query worker may use; a query needing more gets HTTP 503.",
+    ),
+    OptionRow(
+        "--max-body-bytes",
+        DEFAULTS.max_body_bytes,
+        click.IntRange(min=1),
+        "Largest request body accepted (HTTP 413 above).",
+    ),
+    OptionRow(
+        "--upload-timeout",
+        DEFAULTS.upload_timeout,
+        click.FloatRange(min=0.1),
+        "Seconds reading, checking and classifying one patient upload may take (HTTP 413 "
+        "above; the upload worker is stopped and replaced).",
+    ),
+    OptionRow(
+        "--upload-workers",
+        DEFAULTS.upload_workers,
+        click.IntRange(min=1),
+        "Upload worker processes (patient uploads that can run at once).",
+    ),
+    OptionRow(
+        "--upload-memory-mb",
+        DEFAULTS.upload_memory_bytes // MB,
+        click.IntRange(min=512),
+        "Memory each upload worker may use; an upload needing more gets HTTP 413.",
+    ),
+)
 
 
 @click.command()
 @data_root_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--query-timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds a SPARQL query may run before it is stopped (HTTP 503).",
-)
-@click.option(
-    "--workers",
-    default=2,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Query worker processes (queries that can run at once).",
-)
-@click.option(
-    "--long-queries",
-    default=4,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Queries that run long (past a second) may run at once besides --workers, each at a "
-    "lower CPU priority; more get HTTP 503.",
-)
-@click.option(
-    "--client-timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds a client has to send a request's head, and again its body (HTTP 408 and "
-    "the connection closed after).",
-)
-@click.option(
-    "--query-memory-mb",
-    default=2048,
-    show_default=True,
-    type=click.IntRange(min=256),
-    help="Memory each query worker may use; a query needing more gets HTTP 503.",
-)
-@click.option(
-    "--max-body-bytes",
-    default=5 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Largest request body accepted (HTTP 413 above).",
-)
-@click.option(
-    "--upload-timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds reading, checking and classifying one patient upload may take (HTTP 413 "
-    "above; the upload worker is stopped and replaced).",
-)
-@click.option(
-    "--upload-workers",
-    default=2,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Upload worker processes (patient uploads that can run at once).",
-)
-@click.option(
-    "--upload-memory-mb",
-    default=2048,
-    show_default=True,
-    type=click.IntRange(min=512),
-    help="Memory each upload worker may use; an upload needing more gets HTTP 413.",
-)
+@option_table(SERVICE_OPTIONS)
 @input_limit_options
 @click.option(
     "--allowed-host",
@@ -121,7 +121,6 @@ def serve(
 
     from pedall.service.access_log import ACCESS_LOGGER
     from pedall.service.app import create_app
-    from pedall.service.settings import ServiceSettings
     from pedall.service.slow_clients import guarded_protocol
 
     if global_options().no_cache:
@@ -134,12 +133,12 @@ def serve(
         workers=workers,
         long_queries=long_queries,
         client_timeout=client_timeout,
-        query_memory_bytes=query_memory_mb * 1024**2,
+        query_memory_bytes=query_memory_mb * MB,
         data_root=data_root,
         allowed_hosts=allowed_hosts,
         upload_timeout=upload_timeout,
         upload_workers=upload_workers,
-        upload_memory_bytes=upload_memory_mb * 1024**2,
+        upload_memory_bytes=upload_memory_mb * MB,
         limits=limits,
     )
     access = logging.getLogger(ACCESS_LOGGER)
