@@ -12,6 +12,7 @@ import pyoxigraph
 import pytest
 from rdflib import Graph
 
+from pedall.classify.schemes import Schemes, read_schemes
 from pedall.knowledge.base import KnowledgeBase
 from pedall.query.sparql import build_store, oxigraph_triples
 from service_server import RunningService, running_service
@@ -47,6 +48,12 @@ def _collect_the_modules_garbage() -> Iterator[None]:
 def knowledge_base() -> KnowledgeBase:
     """The shipped knowledge base; its inferred closure is computed once per session."""
     return KnowledgeBase.load()
+
+
+@pytest.fixture(scope="session")
+def schemes(knowledge_base: KnowledgeBase) -> Schemes:
+    """The shipped risk schemes in report order (the primary first)."""
+    return read_schemes(knowledge_base.graph)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from pedall.cohort.result_writers import CsvResults, JsonResults, NoResults
 from pedall.cohort.runner import CohortRunner
 from pedall.errors import CohortWorkerError, InputFormatError
 from pedall.knowledge.base import KnowledgeBase
+from pedall.toolkit import toolkit
 from pedall.writers.results import results_csv
 
 
@@ -57,7 +58,8 @@ def expected_json(kb: KnowledgeBase, payload: bytes, source: str) -> str:
 
 def streamed(runner: CohortRunner, payload: bytes, source: str, render: str) -> str:
     out = io.StringIO()
-    writer = JsonResults(out) if render == "json" else CsvResults(out)
+    schemes = toolkit(runner.kb).schemes
+    writer = JsonResults(out) if render == "json" else CsvResults(out, schemes)
     summary = runner.classify(io.BytesIO(payload), source, writer)
     writer.finish(summary.issues)
     return out.getvalue()
@@ -83,7 +85,7 @@ def test_streamed_output_is_what_classifying_in_memory_gives(
     assert set(multiprocessing.active_children()) <= before  # the workers stop on exit
     assert as_json == expected_json(knowledge_base, payload, "cohort.csv")
     outcome = classify_input(knowledge_base, payload, "text/csv", source="cohort.csv")
-    assert as_csv == results_csv(outcome.results)
+    assert as_csv == results_csv(outcome.results, toolkit(knowledge_base).schemes)
     assert (
         validated.issues
         == validate_input(knowledge_base, payload, "text/csv", source="cohort.csv").issues
@@ -105,7 +107,7 @@ def test_an_empty_table_and_a_table_of_errors_give_the_contract(
             got = streamed(runner, text.encode(), "t.csv", "json")
             table = streamed(runner, text.encode(), "t.csv", "csv")
         assert got == expected_json(knowledge_base, text.encode(), "t.csv")
-        assert table == results_csv([])
+        assert table == results_csv([], toolkit(knowledge_base).schemes)
 
 
 class CountingStream(io.RawIOBase):
@@ -171,12 +173,13 @@ def test_what_is_remembered_is_bounded_by_profiles_not_patients(
     # The same patients again under new ids: new rows, no new profiles.
     renamed = "\n".join([lines[0]] + [line.replace("P0", "Q0", 1) for line in lines[1:]])
     with CohortRunner(knowledge_base, parallel_from=10**9) as runner:
-        runner.classify(io.BytesIO(text.encode()), "a.csv", CsvResults(io.StringIO()))
+        schemes = toolkit(knowledge_base).schemes
+        runner.classify(io.BytesIO(text.encode()), "a.csv", CsvResults(io.StringIO(), schemes))
         gc.collect()
         tracemalloc.start()
         try:
             again = runner.classify(
-                io.BytesIO(renamed.encode()), "b.csv", CsvResults(io.StringIO())
+                io.BytesIO(renamed.encode()), "b.csv", CsvResults(io.StringIO(), schemes)
             )
             classified = again.classified
             del again  # its issues are output, not what the runner remembers

@@ -34,7 +34,7 @@ def test_region_tells_points_from_open_intervals() -> None:
 
 @pytest.fixture(scope="module")
 def domains(knowledge_base: KnowledgeBase) -> dict[str, FieldDomain]:
-    return toolkit(knowledge_base).fast_engine.domains
+    return toolkit(knowledge_base).engine_spec.domains
 
 
 def test_domains_come_from_the_shapes_thresholds(domains: dict[str, FieldDomain]) -> None:

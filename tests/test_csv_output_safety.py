@@ -15,6 +15,7 @@ from pedall.cli.main import main
 from pedall.cohort.result_writers import CsvResults
 from pedall.cohort.runner import CohortRunner
 from pedall.knowledge.base import KnowledgeBase
+from pedall.toolkit import toolkit
 from pedall.writers.results import results_csv, spreadsheet_safe
 
 # Patient ids and a pass-through column (its header too) that a spreadsheet would run.
@@ -69,12 +70,12 @@ def check_table(text: str) -> None:
 def test_results_csv_in_memory(knowledge_base: KnowledgeBase) -> None:
     outcome = classify_input(knowledge_base, HOSTILE_CSV.encode(), "text/csv", source="h.csv")
     assert len(outcome.results) == 4, outcome.issues
-    check_table(results_csv(outcome.results))
+    check_table(results_csv(outcome.results, toolkit(knowledge_base).schemes))
 
 
 def test_streamed_csv(knowledge_base: KnowledgeBase) -> None:
     out = io.StringIO()
-    writer = CsvResults(out)
+    writer = CsvResults(out, toolkit(knowledge_base).schemes)
     with CohortRunner(knowledge_base) as runner:
         summary = runner.classify(io.BytesIO(HOSTILE_CSV.encode()), "h.csv", writer)
     writer.finish(summary.issues)

@@ -21,6 +21,7 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.printable import printable
 from pedall.patients.readers.parquet import cell_text
+from pedall.toolkit import toolkit
 from pedall.writers.results import render_issues, render_results
 
 Invoke = Callable[..., Result]
@@ -108,7 +109,7 @@ def test_control_characters_never_reach_the_terminal(knowledge_base: KnowledgeBa
     outcome = classify_input(knowledge_base, table.encode(), "text/csv")
     assert {issue.value for issue in outcome.errors} == {f"{ESCAPE}x", f"FOO{ESCAPE}"}
     console = Console(file=io.StringIO(), width=200, color_system=None)
-    render_results(console, outcome.results, outcome.issues)
+    render_results(console, outcome.results, outcome.issues, toolkit(knowledge_base).schemes)
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "\x1b" not in shown
     assert "P\\x1b[31m1" in shown and "\\x1b[31mx" in shown

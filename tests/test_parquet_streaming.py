@@ -20,12 +20,14 @@ from click.testing import CliRunner
 
 from pedall import spark as pedall_spark
 from pedall.api import classify_input
+from pedall.classify.result import table_columns
+from pedall.classify.schemes import Schemes
 from pedall.cli.main import main
 from pedall.cohort.output_files import open_binary_output
 from pedall.cohort.result_writers import JsonResults, ParquetResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.knowledge.base import KnowledgeBase
-from pedall.writers.parquet import LEADING_COLUMNS, write_results_parquet
+from pedall.writers.parquet import write_results_parquet
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -58,7 +60,9 @@ def cohort_with_issues(count: int) -> str:
     return out.getvalue()
 
 
-def rows_from_json(document: dict[str, Any], lines: int, extras: tuple[str, ...]) -> list[Any]:
+def rows_from_json(
+    document: dict[str, Any], lines: int, extras: tuple[str, ...], schemes: Schemes
+) -> list[Any]:
     """The Parquet rows that a JSON results document stands for, for a table whose data
     rows are on lines 2 to ``lines``: a row for the header's issues, then one per data
     row, the rows with errors unclassified."""
@@ -78,7 +82,7 @@ def rows_from_json(document: dict[str, Any], lines: int, extras: tuple[str, ...]
             row.update(patient_id=(ids or [None])[0], possible_groups=[], missing=[], criteria=[])
         else:
             result = next(results)
-            row = {key: result.get(key) for key in (*LEADING_COLUMNS, *extras)}
+            row = {key: result.get(key) for key in (*table_columns(schemes), *extras)}
             row["criteria"] = [
                 {k: c[k] for k in ("id", "label", "group", "sources")} for c in result["criteria"]
             ]
@@ -98,13 +102,13 @@ def table() -> bytes:
 
 @pytest.mark.parametrize("workers", [None, 2])
 def test_a_cohort_larger_than_a_row_group_is_streamed_as_the_json_rows(
-    knowledge_base: KnowledgeBase, table: bytes, workers: int | None
+    knowledge_base: KnowledgeBase, schemes: Schemes, table: bytes, workers: int | None
 ) -> None:
     group_rows = 128
     options = {"parallel_from": 10**9} if workers is None else {"parallel_from": 150}
     sink, out = io.BytesIO(), io.StringIO()
     with CohortRunner(knowledge_base, workers=workers, batch_size=60, **options) as runner:
-        with ParquetResults(sink, row_group_rows=group_rows) as writer:
+        with ParquetResults(sink, schemes, row_group_rows=group_rows) as writer:
             summary = runner.classify(io.BytesIO(table), "cohort.csv", writer)
             writer.finish(summary.issues)
         json_writer = JsonResults(out)
@@ -112,7 +116,7 @@ def test_a_cohort_larger_than_a_row_group_is_streamed_as_the_json_rows(
     document = json.loads(out.getvalue())
     parquet = parquet_file(sink)
     rows = parquet.read().to_pylist()
-    assert rows == rows_from_json(document, PATIENTS + 1, ("site",))
+    assert rows == rows_from_json(document, PATIENTS + 1, ("site",), schemes)
     # one row a data row, and one for the header's warning (Age_Years)
     assert len(rows) == PATIENTS + 1 and rows[0]["patient_id"] is None
     assert rows[0]["warnings"][0]["column"] == "age_years"
@@ -122,10 +126,13 @@ def test_a_cohort_larger_than_a_row_group_is_streamed_as_the_json_rows(
 
 
 def test_errors_are_on_their_rows_and_every_other_row_is_classified(
-    knowledge_base: KnowledgeBase, table: bytes
+    knowledge_base: KnowledgeBase, schemes: Schemes, table: bytes
 ) -> None:
     sink = io.BytesIO()
-    with CohortRunner(knowledge_base, batch_size=60) as runner, ParquetResults(sink) as writer:
+    with (
+        CohortRunner(knowledge_base, batch_size=60) as runner,
+        ParquetResults(sink, schemes) as writer,
+    ):
         runner.classify(io.BytesIO(table), "cohort.csv", writer)
     rows = parquet_file(sink).read().to_pylist()[1:]  # after the header's row
     failed = [row for row in rows if row["errors"]]
@@ -152,7 +159,7 @@ def write_text_parquet(table: bytes, path: Path) -> Path:
 
 
 def test_the_cli_writes_the_spark_schema_privately_from_csv_and_parquet_alike(
-    table: bytes, tmp_path: Path
+    schemes: Schemes, table: bytes, tmp_path: Path
 ) -> None:
     csv_file = tmp_path / "cohort.csv"
     csv_file.write_bytes(table)
@@ -165,10 +172,10 @@ def test_the_cli_writes_the_spark_schema_privately_from_csv_and_parquet_alike(
         assert result.exit_code == 1  # the table has errors; the other rows are written
         assert target.stat().st_mode & 0o777 == 0o600
         schema = pq.read_schema(target).remove_metadata()
-        assert schema.equals(pedall_spark.results_schema(("site",)))
+        assert schema.equals(pedall_spark.results_schema(schemes, ("site",)))
         outputs[source.suffix] = pq.read_table(target).to_pylist()
     as_json = CliRunner().invoke(main, ["classify", str(csv_file), "--format", "json"])
-    expected = rows_from_json(json.loads(as_json.stdout), PATIENTS + 1, ("site",))
+    expected = rows_from_json(json.loads(as_json.stdout), PATIENTS + 1, ("site",), schemes)
     assert outputs[".csv"] == outputs[".parquet"] == expected
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "cohort.csv",
@@ -187,7 +194,7 @@ ex:p2 a pedall:Patient ; pedall:patientId "T2" ; pedall:ageYears -3 .
 
 
 def test_files_of_every_kind_stream_to_what_the_in_memory_writer_writes(
-    knowledge_base: KnowledgeBase, table: bytes, tmp_path: Path
+    knowledge_base: KnowledgeBase, schemes: Schemes, table: bytes, tmp_path: Path
 ) -> None:
     files = {
         "cohort.csv": table,
@@ -205,7 +212,7 @@ def test_files_of_every_kind_stream_to_what_the_in_memory_writer_writes(
     streamed = tmp_path / "streamed.parquet"
     with (
         open_binary_output(streamed) as sink,
-        ParquetResults(sink, row_group_rows=100) as writer,
+        ParquetResults(sink, schemes, row_group_rows=100) as writer,
         CohortRunner(knowledge_base, batch_size=60) as runner,
     ):
         runner.classify_files(inputs, writer)
@@ -217,7 +224,7 @@ def test_files_of_every_kind_stream_to_what_the_in_memory_writer_writes(
             results += outcome.results
             issues += outcome.issues
     in_memory = tmp_path / "in-memory.parquet"
-    write_results_parquet(results, issues, in_memory)
+    write_results_parquet(results, issues, in_memory, schemes)
     got, expected = pq.read_table(streamed).to_pylist(), pq.read_table(in_memory).to_pylist()
     empty = [row for row in got if row["errors"] and "empty input" in row["errors"][0]["message"]]
     assert len(empty) == 1 and empty[0]["patient_id"] is None
@@ -264,7 +271,11 @@ def opened(stream: IO[bytes]) -> Iterator[IO[bytes]]:
 
 @pytest.mark.parametrize("error", [OSError("input/output error"), KeyboardInterrupt()])
 def test_an_error_mid_run_leaves_the_target_alone_and_no_file_behind(
-    knowledge_base: KnowledgeBase, table: bytes, tmp_path: Path, error: BaseException
+    knowledge_base: KnowledgeBase,
+    schemes: Schemes,
+    table: bytes,
+    tmp_path: Path,
+    error: BaseException,
 ) -> None:
     target = tmp_path / "results.parquet"
     target.write_bytes(b"before")
@@ -273,7 +284,7 @@ def test_an_error_mid_run_leaves_the_target_alone_and_no_file_behind(
     with (
         pytest.raises(type(error)),
         open_binary_output(target) as sink,
-        ParquetResults(sink, row_group_rows=50) as writer,
+        ParquetResults(sink, schemes, row_group_rows=50) as writer,
         # the workers, so that rows are written while the table is still being read
         CohortRunner(knowledge_base, workers=2, batch_size=60, parallel_from=120) as runner,
     ):

@@ -210,7 +210,7 @@ def test_a_json_ld_patient_is_read_and_classified(knowledge_base: KnowledgeBase)
     assert outcome.errors == []
     (result,) = outcome.results
     assert (result.patient_id, result.outcome.risk_group) == ("J1", "very-high")
-    assert result.outcome.nci_rome == "not-applicable"
+    assert result.outcome.group_in("nci_rome") == "not-applicable"
     read = read_input(
         knowledge_base, json.dumps(JSON_LD_PATIENT).encode(), "application/ld+json", "p.jsonld"
     )

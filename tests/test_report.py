@@ -19,7 +19,7 @@ from playwright.sync_api import Browser
 
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input
-from pedall.classify.schemes import read_schemes
+from pedall.classify.schemes import Schemes, read_schemes
 from pedall.cli.main import main
 from pedall.cohort.report import cohort_report, outcome_figures
 from pedall.cohort.report_data import ReportContent, is_results_file
@@ -121,7 +121,8 @@ def test_the_report_is_one_file_with_no_external_reference(example_report: str) 
 def test_the_charts_are_inline_svg_with_a_text_alternative(example_report: str) -> None:
     page = Page(example_report)
     charts = [svg for svg in page.all("svg") if svg.get("role") == "img"]
-    assert {svg["id"] for svg in charts} >= {"chart-risk", "chart-nci", "chart-efs", "chart-issues"}
+    ids = {"chart-risk", "chart-nci-rome", "chart-efs", "chart-issues"}
+    assert {svg["id"] for svg in charts} >= ids
     for svg in charts:
         assert svg["width"] == "100%" and svg["viewbox"].startswith("0 0 ")
         title, desc = svg["aria-labelledby"].split()
@@ -187,18 +188,20 @@ def _summary_counts(html: str) -> dict[str, str]:
     return {
         "totals": " ".join(page.text_by_id["totals"].split()),
         "risk": page.text_by_id["chart-risk-desc"],
-        "nci": page.text_by_id["chart-nci-desc"],
+        "nci": page.text_by_id["chart-nci-rome-desc"],
         "issues": page.text_by_id["issues-table"],
     }
 
 
-def test_the_report_from_parquet_results_is_the_report_from_the_table(tmp_path: Path) -> None:
+def test_the_report_from_parquet_results_is_the_report_from_the_table(
+    tmp_path: Path, schemes: Schemes
+) -> None:
     results = tmp_path / "results.parquet"
     written = CliRunner().invoke(
         main, ["classify", str(EXAMPLES), "--format", "parquet", "-o", str(results)]
     )
     assert written.exit_code == 1, written.output
-    assert is_results_file(results)
+    assert is_results_file(results, schemes)
     from_table, from_results = tmp_path / "table.html", tmp_path / "results.html"
     assert CliRunner().invoke(main, ["report", str(EXAMPLES), "-o", str(from_table)]).exit_code == 1
     assert (
@@ -229,12 +232,12 @@ def test_a_folder_of_results_as_spark_writes_it(tmp_path: Path) -> None:
     assert " ".join(page.text_by_id["totals"].split()).startswith("12 patients classified")
 
 
-def test_a_patient_table_in_parquet_is_classified(tmp_path: Path) -> None:
+def test_a_patient_table_in_parquet_is_classified(tmp_path: Path, schemes: Schemes) -> None:
     import pyarrow as pa
 
     table = tmp_path / "patients.parquet"
     pq.write_table(pa.table({"patient_id": ["A", "B"], "age_years": ["16", "0.5"]}), table)
-    assert not is_results_file(table)
+    assert not is_results_file(table, schemes)
     out = tmp_path / "report.html"
     assert CliRunner().invoke(main, ["report", str(table), "-o", str(out)]).exit_code == 0
     assert "2 patients classified" in " ".join(

@@ -3,30 +3,91 @@
 from __future__ import annotations
 
 import pytest
+from rdflib import RDF, Graph, Literal
 
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME
-from pedall.classify.schemes import Scheme, read_schemes
+from pedall.classify.result import csv_columns, json_keys, table_columns
+from pedall.classify.schemes import Schemes, read_schemes
+from pedall.errors import DataFileError
 from pedall.knowledge.base import KnowledgeBase
+from pedall.namespaces import PEDALL
+
+RISK_SCHEME = str(PEDALL["CMCP-ALL2008"])
+NCI_SCHEME = str(PEDALL["NCI-Rome"])
 
 
 @pytest.fixture(scope="module")
-def schemes(knowledge_base: KnowledgeBase) -> dict[str, Scheme]:
+def schemes(knowledge_base: KnowledgeBase) -> Schemes:
     return read_schemes(knowledge_base.graph)
 
 
-def test_groups_are_ordered_by_rank(schemes: dict[str, Scheme]) -> None:
+def test_the_primary_scheme_and_the_report_keys_are_read_from_the_ontology(
+    schemes: Schemes,
+) -> None:
+    assert schemes.primary.iri == RISK_SCHEME
+    assert [s.iri for s in schemes.secondary] == [NCI_SCHEME]
+    assert [s.report_key for s in schemes.reported] == ["risk_group", "nci_rome"]
+    assert [s.report_label for s in schemes.reported] == ["CMCP-ALL2008", "NCI/Rome"]
+
+
+def test_the_contract_keys_and_columns_derive_from_the_schemes(schemes: Schemes) -> None:
+    assert json_keys(schemes) == (
+        "patient_id",
+        "risk_group",
+        "possible_groups",
+        "provisional",
+        "missing",
+        "deciding",
+        "criteria",
+        "nci_rome",
+    )
+    assert csv_columns(schemes) == (
+        "patient_id",
+        "risk_group",
+        "possible_groups",
+        "provisional",
+        "missing",
+        "criteria",
+        "nci_rome",
+        "deciding",
+    )
+    assert table_columns(schemes) == csv_columns(schemes)[:-1]
+
+
+def _edited(knowledge_base: KnowledgeBase) -> Graph:
+    graph = Graph()
+    for triple in knowledge_base.graph.triples((None, None, None)):
+        graph.add(triple)
+    return graph
+
+
+def test_a_second_primary_scheme_is_a_data_error(knowledge_base: KnowledgeBase) -> None:
+    graph = _edited(knowledge_base)
+    graph.add((PEDALL["NCI-Rome"], RDF.type, PEDALL.PrimaryRiskScheme))
+    with pytest.raises(DataFileError, match="exactly one pedall:PrimaryRiskScheme; found 2"):
+        read_schemes(graph)
+
+
+@pytest.mark.parametrize("key", ["risk_group", "possible_groups", "patient_id"])
+def test_a_report_key_taken_is_a_data_error(knowledge_base: KnowledgeBase, key: str) -> None:
+    graph = _edited(knowledge_base)
+    graph.set((PEDALL["NCI-Rome"], PEDALL.reportKey, Literal(key)))
+    with pytest.raises(DataFileError, match=f"reportKey '{key}' is already taken"):
+        read_schemes(graph)
+
+
+def test_groups_are_ordered_by_rank(schemes: Schemes) -> None:
     assert schemes[RISK_SCHEME].codes() == ["low", "standard", "high", "very-high"]
     assert schemes[NCI_SCHEME].codes() == ["standard", "high", "not-applicable"]
 
 
-def test_every_criterion_cites_the_review(schemes: dict[str, Scheme]) -> None:
+def test_every_criterion_cites_the_review(schemes: Schemes) -> None:
     for scheme in schemes.values():
         for criterion in scheme.criteria:
             assert "https://doi.org/10.3345/kjp.2017.60.5.129" in criterion.sources
             assert criterion.section
 
 
-def test_the_highest_any_of_group_wins(schemes: dict[str, Scheme]) -> None:
+def test_the_highest_any_of_group_wins(schemes: Schemes) -> None:
     cmcp = schemes[RISK_SCHEME]
     high = cmcp.group("high").criteria[0].iri
     very_high = cmcp.group("very-high").criteria[0].iri
@@ -34,7 +95,7 @@ def test_the_highest_any_of_group_wins(schemes: dict[str, Scheme]) -> None:
     assert cmcp.assign_met({high, very_high}) == "very-high"
 
 
-def test_a_profile_group_needs_all_its_conditions(schemes: dict[str, Scheme]) -> None:
+def test_a_profile_group_needs_all_its_conditions(schemes: Schemes) -> None:
     cmcp = schemes[RISK_SCHEME]
     low = [c.iri for c in cmcp.group("low").criteria]
     assert cmcp.assign_met(low) == "low"
@@ -42,7 +103,7 @@ def test_a_profile_group_needs_all_its_conditions(schemes: dict[str, Scheme]) ->
 
 
 def test_three_valued_assignment_waits_for_an_undecided_higher_group(
-    schemes: dict[str, Scheme],
+    schemes: Schemes,
 ) -> None:
     cmcp = schemes[RISK_SCHEME]
     high = cmcp.group("high").criteria[0].iri

@@ -152,7 +152,8 @@ def classify_json(arguments: Sequence[str], stdin: bytes | None = None) -> tuple
 def entry(
     patient_id: str, groups: tuple[str, ...], deciding: tuple[Deciding, ...] = ()
 ) -> SummaryEntry:
-    outcome = Outcome(groups, tuple(d.column for d in deciding), (), "standard", deciding)
+    missing = tuple(d.column for d in deciding)
+    outcome = Outcome(groups, missing, (), (("nci_rome", "standard"),), "risk_group", deciding)
     return SummaryEntry.of(Classification(patient_id, outcome, 2, "t.csv"))
 
 
@@ -212,7 +213,15 @@ def test_a_certain_patient_counts_under_no_column(knowledge_base: KnowledgeBase)
 def test_settles_is_unknown_when_an_entry_does_not_say(knowledge_base: KnowledgeBase) -> None:
     summary = ClassificationSummary.for_schemes(read_schemes(knowledge_base.graph))
     summary.add(
-        SummaryEntry("R1", "r.parquet", None, ("low", "high"), None, ("mrd_eoi_percent",), None)
+        SummaryEntry(
+            "R1",
+            "r.parquet",
+            None,
+            ("low", "high"),
+            (("nci_rome", None),),
+            ("mrd_eoi_percent",),
+            None,
+        )
     )
     summary.add(entry("A", ("low", "high"), (MRD_SETTLES,)))
     assert [c.as_dict() for c in summary.columns()] == [

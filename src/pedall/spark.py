@@ -70,13 +70,14 @@ def _classify_frames(extras: list[str]) -> Any:
         import pyarrow.parquet as pq
 
         kb = worker_knowledge()
-        names = [field.name for field in results_schema(extras)]
+        schemes = toolkit(kb).schemes
+        names = [field.name for field in results_schema(schemes, extras)]
         for frame in frames:
             sink = io.BytesIO()
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
             outcome = classify_input(kb, sink.getvalue(), PARQUET, source=SOURCE)
             issues = [issue for issue in outcome.issues if issue.line != HEADER_LINE]
-            rows = list(result_rows(outcome.results, issues, extras))
+            rows = list(result_rows(outcome.results, issues, extras, schemes))
             yield pd.DataFrame(rows, columns=names)
 
     return classify_frames
@@ -89,7 +90,7 @@ def classify(df: DataFrame) -> DataFrame:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     extras = pass_through_columns(list(df.columns))  # warns of header issues
-    schema = from_arrow_schema(results_schema(extras))
+    schema = from_arrow_schema(results_schema(toolkit(worker_knowledge()).schemes, extras))
     return df.mapInPandas(_classify_frames(extras), schema=schema)
 
 

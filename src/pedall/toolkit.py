@@ -13,6 +13,8 @@ from weakref import WeakKeyDictionary
 
 from pedall.classify.fast_engine import FastEngine
 from pedall.classify.reference_engine import ReferenceEngine
+from pedall.classify.schemes import Schemes, read_schemes
+from pedall.classify.spec import EngineSpec
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.rdf import RdfPatientFields
@@ -34,12 +36,21 @@ class Toolkit:
         return RdfPatientFields.from_knowledge(self.kb, self.model)
 
     @cached_property
+    def schemes(self) -> Schemes:
+        """The risk schemes in report order (cheap: no shape is compiled)."""
+        return read_schemes(self.kb.graph)
+
+    @cached_property
+    def engine_spec(self) -> EngineSpec:
+        return EngineSpec.from_knowledge(self.kb, self.model)
+
+    @cached_property
     def fast_engine(self) -> FastEngine:
-        return FastEngine.from_knowledge(self.kb, self.model)
+        return FastEngine(self.engine_spec)
 
     @cached_property
     def reference_engine(self) -> ReferenceEngine:
-        return ReferenceEngine.from_knowledge(self.kb, self.model)
+        return ReferenceEngine(self.engine_spec)
 
     @cached_property
     def data_quality(self) -> DataQualityChecker:

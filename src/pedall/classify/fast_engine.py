@@ -1,45 +1,29 @@
 """The fast engine: classification compiled from the same shapes as the reference.
 
-The shapes are compiled once (``pedall.shacl.compiler``); each patient's facts are evaluated
-in three-valued logic, and missing fields are searched region by region, stopping as soon
-as what is assigned decides every scheme. Patients whose data fall in the same regions
-share one outcome (memoized), so a cohort costs little more than its distinct profiles.
+The shapes are compiled once (``pedall.classify.spec``); each patient's facts are
+evaluated in three-valued logic, and missing fields are searched region by region,
+stopping as soon as what is assigned decides every scheme. Patients whose data fall in the
+same regions share one outcome (memoized), so a cohort costs little more than its distinct
+profiles. The engine holds only what records share; each record is searched by a
+``_Search`` of its own, so threads may classify at once.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rdflib import URIRef
-
-from pedall.classify.completion import (
-    FieldDomain,
-    OpenField,
-    PendingCache,
-    field_domains,
-    open_fields,
-)
+from pedall.classify.completion import OpenField, PendingCache, open_fields
 from pedall.classify.deciding import missing_and_deciding
-from pedall.classify.result import (
-    NCI_SCHEME,
-    RISK_SCHEME,
-    Classification,
-    Outcome,
-    ordered,
-    reported_criteria,
-    single,
-)
-from pedall.classify.schemes import Scheme, read_schemes
+from pedall.classify.result import Classification, Outcome, outcome_of
+from pedall.classify.schemes import Scheme
+from pedall.classify.spec import EngineSpec
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.cells import CellValue
 from pedall.patients.readers.csv_table import PatientRecord
-from pedall.shacl.compiler import ShapeCompiler
-from pedall.shacl.rules import RuleRunner, rule_dependencies
-from pedall.shacl.shapes import TripleRule
+from pedall.shacl.rules import RuleRunner
 from pedall.shacl.values import EMPTY, PathValues, Value
 
 MEETS = str(PEDALL.meetsCriterion)
@@ -52,62 +36,31 @@ CACHE_ENTRIES = 1 << 17  # bound on each small cache of shared facts (a memory c
 class FastEngine:
     """Classifies patient records with the compiled shapes."""
 
-    model: PatientModel
-    rules: list[TripleRule]
-    schemes: dict[str, Scheme]
-    domains: dict[str, FieldDomain]
-    criterion_inputs: dict[str, set[str]]
-    read_paths: frozenset[str]
-    _memo: dict[tuple[object, ...], Outcome] = field(default_factory=dict)
-    _runner: RuleRunner = field(init=False)
-    # Per record being classified: its facts, and the criteria met (certainly or maybe)
-    # under each partial assignment of its missing fields.
-    _base: dict[str, PathValues] = field(init=False, default_factory=dict)
-    _derived: dict[tuple[tuple[str, CellValue], ...], PathValues] = field(
-        init=False, default_factory=dict
-    )
-    # Across records: the criteria met by the facts the rules read (by their fingerprints).
+    spec: EngineSpec
+    # What records share: each outcome by the record's signature, the criteria met by the
+    # facts the rules read (by their fingerprints), one facts object per (property,
+    # reduced value) and per lesion list (so each fingerprint is computed once).
+    _memo: dict[tuple[object, ...], Outcome] = field(init=False, default_factory=dict)
     _meets: dict[tuple[object, ...], PathValues] = field(init=False, default_factory=dict)
-    _rule_paths: tuple[str, ...] = field(init=False, default=())
-    # One facts object per (property, reduced value) and per lesion list, so that each
-    # fingerprint is computed once.
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
-    _open: dict[str, OpenField] = field(init=False, default_factory=dict)  # of the record
     _pending: PendingCache = field(init=False, default_factory=dict, repr=False)
+    _runner: RuleRunner = field(init=False)
+    _rule_paths: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
-        self._runner = RuleRunner(self.rules)
-        paths = {p for rule in self.rules for c in rule.conditions for p in c.paths()}
-        self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in self.rules}))
+        rules = list(self.spec.rules)
+        self._runner = RuleRunner(rules)
+        paths = {p for rule in rules for c in rule.conditions for p in c.paths()}
+        self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in rules}))
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
-        model = model or PatientModel.from_knowledge(kb)
-        compiler = ShapeCompiler(kb.shapes)
-        rules = compiler.triple_rules(str(PEDALL.Patient))
-        schemes = read_schemes(kb.graph)
-        for name in (RISK_SCHEME, NCI_SCHEME):
-            if name not in schemes:
-                from pedall.errors import DataFileError
+        return cls(EngineSpec.from_knowledge(kb, model))
 
-                raise DataFileError(f"the ontology has no risk scheme {name}")
-        conditions = [
-            compiler.node_shape(URIRef(c.condition)) for s in schemes.values() for c in s.criteria
-        ]
-        domains = field_domains(model, rules, conditions)
-        derived = rule_dependencies(rules)
-        inputs: dict[str, set[str]] = {}
-        for scheme in schemes.values():
-            for criterion in scheme.criteria:
-                paths = compiler.node_shape(URIRef(criterion.condition)).paths()
-                expanded = set(paths)
-                for path in paths:
-                    expanded |= derived.get(path, set())
-                inputs[criterion.iri] = {p for p in expanded if p in domains}
-        read = {p for r in rules for c in r.conditions for p in c.paths()}
-        return cls(model, rules, schemes, domains, inputs, frozenset(read))
+    @property
+    def model(self) -> PatientModel:
+        return self.spec.model
 
     def classify(self, records: Iterable[PatientRecord]) -> list[Classification]:
         return [self.classify_one(r) for r in records]
@@ -116,15 +69,13 @@ class FastEngine:
         key = self._signature(record)
         outcome = self._memo.get(key)
         if outcome is None:
-            with self._lock:  # the search keeps per-record state; the service has threads
-                outcome = self._memo.get(key)
-                if outcome is None:
-                    self._open = open_fields(record, self.domains, self.model, self._pending)
-                    self._base = self._base_facts(record)
-                    outcome = self._outcome(record)
-                    self._derived.clear()
-                    self._memo[key] = outcome
+            outcome = _Search(self, record).outcome()
+            self._memo[key] = outcome
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
+
+    def distinct_outcomes(self) -> int:
+        """How many distinct data profiles the engine has classified (and remembers)."""
+        return len(self._memo)
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
         parts: list[object] = [
@@ -132,64 +83,35 @@ class FastEngine:
             record.lesions_known,
             tuple(sorted(record.pending)),
         ]
-        for prop, domain in self.domains.items():
+        for prop, domain in self.spec.domains.items():
             value = record.values.get(prop)
             parts.append(None if value is None else (domain.region(value),))
         # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
         others = sorted(
             (p, str(v))
             for p, v in record.values.items()
-            if p in self.read_paths and p not in self.domains
+            if p in self.spec.read_paths and p not in self.spec.domains
         )
         parts.append(tuple(others))
         return tuple(parts)
 
-    # -- the search ------------------------------------------------------------------
+    def open_fields(self, record: PatientRecord) -> dict[str, OpenField]:
+        return open_fields(record, self.spec.domains, self.spec.model, self._pending)
 
-    def _base_facts(self, record: PatientRecord) -> dict[str, PathValues]:
-        """The record's facts: each value reduced to its region's, missing fields open."""
-        facts: dict[str, PathValues] = {}
-        for prop, value in record.values.items():
-            domain = self.domains.get(prop)
-            facts[prop] = (
-                self._single(prop, domain.representative(value))
-                if domain
-                else (PathValues((value,)))
-            )
-        for prop in self._open:
-            if prop != HAS_LESION:
-                facts[prop] = OPEN
-        lesions = self._recorded_lesions(record.lesions)
-        facts[HAS_LESION] = (
-            PathValues(lesions.values, open=True) if HAS_LESION in self._open else lesions
-        )
-        return facts
-
-    def _recorded_lesions(self, recorded: tuple[str, ...]) -> PathValues:
-        """The facts of some recorded lesions: one type closure a lesion."""
+    def recorded_lesions(self, recorded: tuple[str, ...]) -> PathValues:
+        """The facts of some recorded lesions: one type closure a lesion (shared)."""
         lesions = self._lesion_facts.get(recorded)
         if lesions is None:
             closures: tuple[Value, ...] = tuple(
-                self.model.lesions.closure((lesion,)) for lesion in recorded
+                self.spec.model.lesions.closure((lesion,)) for lesion in recorded
             )
             lesions = PathValues(closures)
             if len(self._lesion_facts) < CACHE_ENTRIES:
                 self._lesion_facts[recorded] = lesions
         return lesions
 
-    def _facts(self, assigned: Mapping[str, CellValue]) -> dict[str, PathValues]:
-        """The facts of the record being classified, with some missing fields assigned."""
-        facts = dict(self._base)
-        for prop, value in assigned.items():
-            if prop == HAS_LESION:  # some of the lesions the record may have, present
-                assert isinstance(value, frozenset)
-                recorded = self._recorded_lesions(tuple(sorted(value)))
-                facts[prop] = PathValues(self._base[HAS_LESION].values + recorded.values)
-            else:
-                facts[prop] = self._single(prop, value)
-        return facts
-
-    def _single(self, prop: str, value: CellValue) -> PathValues:
+    def single(self, prop: str, value: CellValue) -> PathValues:
+        """The facts of one value (shared)."""
         key = (prop, type(value), value)
         known = self._known.get(key)
         if known is None:
@@ -198,24 +120,86 @@ class FastEngine:
                 self._known[key] = known
         return known
 
-    def _apply(self, assigned: Mapping[str, CellValue]) -> PathValues:
-        """The criteria the record being classified meets under a partial assignment
-        (remembered for the record, and across records by the facts the rules read)."""
-        key = tuple(sorted(assigned.items()))
-        meets = self._derived.get(key)
+    def meets(self, facts: dict[str, PathValues]) -> PathValues:
+        """The criteria met under ``facts`` (shared by the facts the rules read)."""
+        shared = tuple(
+            None if (known := facts.get(p)) is None else known.fingerprint for p in self._rule_paths
+        )
+        meets = self._meets.get(shared)
         if meets is None:
-            facts = self._facts(assigned)
-            shared = tuple(
-                None if (known := facts.get(p)) is None else known.fingerprint
-                for p in self._rule_paths
+            meets = self._runner.apply(facts).get(MEETS, EMPTY)
+            if len(self._meets) >= CACHE_ENTRIES:
+                self._meets.clear()
+            self._meets[shared] = meets
+        return meets
+
+
+class _Search:
+    """The search over one record's missing fields: its facts, its open fields and the
+    criteria met (certainly or maybe) under each partial assignment of them."""
+
+    def __init__(self, engine: FastEngine, record: PatientRecord) -> None:
+        self.engine = engine
+        self.spec = engine.spec
+        self.open = engine.open_fields(record)
+        self.base = self._base_facts(record)
+        self.derived: dict[tuple[tuple[str, CellValue], ...], PathValues] = {}
+
+    def outcome(self) -> Outcome:
+        schemes = self.spec.schemes
+        primary = schemes.primary
+        possible = self._reachable(primary, {}, frozenset(primary.codes()))
+        # For each open field, each of its values with the groups possible when it takes it.
+        narrowing = {
+            prop: [(value, self._reachable(primary, {prop: value}, possible)) for value in f.values]
+            for prop, f in self.open.items()
+        }
+        missing_deciding = missing_and_deciding(
+            self.open, narrowing, possible, self.spec.domains, self.spec.model, primary.codes()
+        )
+        others = [self._reachable(s, {}, frozenset(s.codes())) for s in schemes.secondary]
+        return outcome_of(
+            schemes, possible, missing_deciding, self._certain_criteria(primary), others
+        )
+
+    def _base_facts(self, record: PatientRecord) -> dict[str, PathValues]:
+        """The record's facts: each value reduced to its region's, missing fields open."""
+        facts: dict[str, PathValues] = {}
+        for prop, value in record.values.items():
+            domain = self.spec.domains.get(prop)
+            facts[prop] = (
+                self.engine.single(prop, domain.representative(value))
+                if domain
+                else (PathValues((value,)))
             )
-            meets = self._meets.get(shared)
-            if meets is None:
-                meets = self._runner.apply(facts).get(MEETS, EMPTY)
-                if len(self._meets) >= CACHE_ENTRIES:
-                    self._meets.clear()
-                self._meets[shared] = meets
-            self._derived[key] = meets
+        for prop in self.open:
+            if prop != HAS_LESION:
+                facts[prop] = OPEN
+        lesions = self.engine.recorded_lesions(record.lesions)
+        facts[HAS_LESION] = (
+            PathValues(lesions.values, open=True) if HAS_LESION in self.open else lesions
+        )
+        return facts
+
+    def _facts(self, assigned: Mapping[str, CellValue]) -> dict[str, PathValues]:
+        """The record's facts with some missing fields assigned."""
+        facts = dict(self.base)
+        for prop, value in assigned.items():
+            if prop == HAS_LESION:  # some of the lesions the record may have, present
+                assert isinstance(value, frozenset)
+                recorded = self.engine.recorded_lesions(tuple(sorted(value)))
+                facts[prop] = PathValues(self.base[HAS_LESION].values + recorded.values)
+            else:
+                facts[prop] = self.engine.single(prop, value)
+        return facts
+
+    def _apply(self, assigned: Mapping[str, CellValue]) -> PathValues:
+        """The criteria the record meets under a partial assignment (remembered for the
+        record, and across records by the engine)."""
+        key = tuple(sorted(assigned.items()))
+        meets = self.derived.get(key)
+        if meets is None:
+            meets = self.derived[key] = self.engine.meets(self._facts(assigned))
         return meets
 
     def _possible(self, scheme: Scheme, meets: PathValues) -> frozenset[str]:
@@ -228,11 +212,7 @@ class FastEngine:
         return scheme.possible(truth)
 
     def _reachable(
-        self,
-        record: PatientRecord,
-        scheme: Scheme,
-        assigned: dict[str, CellValue],
-        wanted: frozenset[str],
+        self, scheme: Scheme, assigned: dict[str, CellValue], wanted: frozenset[str]
     ) -> frozenset[str]:
         """The codes of ``wanted`` that some completion of ``assigned`` gets in ``scheme``.
 
@@ -247,61 +227,35 @@ class FastEngine:
         wanted = wanted & could
         if not wanted:
             return wanted
-        prop = self._next_field(record, assigned, meets)
+        prop = self._next_field(assigned, meets)
         found: frozenset[str] = frozenset()
-        for value in self._open[prop].values:
-            found |= self._reachable(record, scheme, {**assigned, prop: value}, wanted - found)
+        for value in self.open[prop].values:
+            found |= self._reachable(scheme, {**assigned, prop: value}, wanted - found)
             if found == wanted:
                 break
         return found
 
-    def _next_field(
-        self,
-        record: PatientRecord,
-        assigned: Mapping[str, CellValue],
-        meets: PathValues,
-    ) -> str:
+    def _next_field(self, assigned: Mapping[str, CellValue], meets: PathValues) -> str:
         """The open field read by the most undecided criteria (fewest values on a tie)."""
         undecided = {str(v) for v in meets.maybe}
-        pending = [p for p in self._open if p not in assigned]
+        inputs = self.spec.criterion_inputs
+        pending = [p for p in self.open if p not in assigned]
         return max(
             pending,
             key=lambda p: (
-                sum(1 for c in undecided if p in self.criterion_inputs.get(c, ())),
-                -len(self._open[p].values),
+                sum(1 for c in undecided if p in inputs.get(c, ())),
+                -len(self.open[p].values),
             ),
         )
 
-    def _outcome(self, record: PatientRecord) -> Outcome:
-        risk = self.schemes[RISK_SCHEME]
-        every = frozenset(risk.codes())
-        possible = self._reachable(record, risk, {}, every)
-        groups = ordered(risk, set(possible))
-        # For each open field, each of its values with the groups possible when it takes it.
-        narrowing = {
-            prop: [
-                (value, self._reachable(record, risk, {prop: value}, possible))
-                for value in field.values
-            ]
-            for prop, field in self._open.items()
-        }
-        missing, deciding = missing_and_deciding(
-            self._open, narrowing, possible, self.domains, self.model, risk.codes()
-        )
-        certain = self._certain_criteria(record, risk)
-        criteria = reported_criteria(risk, certain, groups[0])
-        nci = self.schemes[NCI_SCHEME]
-        nci_codes = self._reachable(record, nci, {}, frozenset(nci.codes()))
-        return Outcome(groups, missing, criteria, single(set(nci_codes)), deciding)
-
-    def _certain_criteria(self, record: PatientRecord, scheme: Scheme) -> set[str]:
+    def _certain_criteria(self, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""
         root = self._apply({})
         certain = {str(v) for v in root.values}
         for criterion in scheme.criteria:
             if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
                 continue
-            inputs = [p for p in self._open if p in self.criterion_inputs[criterion.iri]]
+            inputs = [p for p in self.open if p in self.spec.criterion_inputs[criterion.iri]]
             if self._always(criterion.iri, {}, inputs):
                 certain.add(criterion.iri)
         return certain
@@ -316,4 +270,4 @@ class FastEngine:
         if not inputs or all(str(v) != iri for v in meets.maybe):
             return False
         prop, rest = inputs[0], inputs[1:]
-        return all(self._always(iri, {**assigned, prop: v}, rest) for v in self._open[prop].values)
+        return all(self._always(iri, {**assigned, prop: v}, rest) for v in self.open[prop].values)

@@ -32,33 +32,17 @@ from dataclasses import dataclass, field
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from pedall.classify.completion import (
-    FieldDomain,
-    OpenField,
-    PendingCache,
-    completions,
-    field_domains,
-    open_fields,
-)
+from pedall.classify.completion import OpenField, PendingCache, completions, open_fields
 from pedall.classify.deciding import missing_and_deciding
-from pedall.classify.result import (
-    NCI_SCHEME,
-    RISK_SCHEME,
-    Classification,
-    Outcome,
-    ordered,
-    reported_criteria,
-    single,
-)
-from pedall.classify.schemes import Scheme, read_schemes
+from pedall.classify.result import Classification, Outcome, outcome_of
+from pedall.classify.spec import EngineSpec
 from pedall.errors import DataFileError, PatientDataError, PatientIssue
-from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
+from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.graph import PatientGraphWriter
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.cells import CellValue
 from pedall.patients.readers.csv_table import PatientRecord
-from pedall.shacl.compiler import ShapeCompiler
 from pedall.shacl.pyshacl_runner import run_pyshacl
 
 COMPLETION_CAP = 20_000
@@ -117,38 +101,28 @@ class ReferenceEngine:
     >>> engine.classify(records)  # doctest: +SKIP
     """
 
-    model: PatientModel
-    schemes: dict[str, Scheme]
-    domains: dict[str, FieldDomain]
-    shapes: Graph
-    ontology: Graph
+    spec: EngineSpec
     cap: int = COMPLETION_CAP
     batch_size: int = BATCH_COMPLETIONS
     _pending: PendingCache = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        check_rule_order(self.spec.shapes)
 
     @classmethod
     def from_knowledge(
         cls, kb: KnowledgeBase, model: PatientModel | None = None
     ) -> ReferenceEngine:
         """The engine over ``kb``'s ontology and its classification shapes."""
-        model = model or PatientModel.from_knowledge(kb)
-        shapes = parse_turtle_files(kb.files.shape_group("classification"))
-        check_rule_order(shapes)
-        schemes = read_schemes(kb.graph)
-        for name in (RISK_SCHEME, NCI_SCHEME):
-            if name not in schemes:
-                raise DataFileError(f"the ontology has no risk scheme {name}")
-        compiler = ShapeCompiler(shapes)
-        rules = compiler.triple_rules(str(PEDALL.Patient))
-        conditions = [
-            compiler.node_shape(URIRef(c.condition)) for s in schemes.values() for c in s.criteria
-        ]
-        domains = field_domains(model, rules, conditions)
-        return cls(model, schemes, domains, shapes, kb.graph)
+        return cls(EngineSpec.from_knowledge(kb, model))
+
+    @property
+    def model(self) -> PatientModel:
+        return self.spec.model
 
     def open_fields(self, record: PatientRecord) -> dict[str, OpenField]:
         """The record's missing fields and the values each may take."""
-        return open_fields(record, self.domains, self.model, self._pending)
+        return open_fields(record, self.spec.domains, self.spec.model, self._pending)
 
     def completion_count(self, record: PatientRecord) -> int:
         """How many completions of its missing fields the record has."""
@@ -216,20 +190,19 @@ class ReferenceEngine:
 
     def _run(self, chunk: list[_Completion], records: list[PatientRecord]) -> list[set[str]]:
         """One pyshacl run over a chunk of completions: the criteria each one meets."""
-        writer = PatientGraphWriter(self.model)
+        writer = PatientGraphWriter(self.spec.model)
         data = Graph()
         nodes = [URIRef(f"{COMPLETION_NODE}{n}") for n in range(len(chunk))]
         for node, completion in zip(nodes, chunk, strict=True):
             writer.add(data, node, completion.values, records[completion.record].lesions)
-        run_pyshacl(data, self.shapes, self.ontology, rules=True)
+        run_pyshacl(data, self.spec.shapes, self.spec.ontology, rules=True)
         return [{str(c) for c in data.objects(node, PEDALL.meetsCriterion)} for node in nodes]
 
     def _outcome(self, record: PatientRecord, met: list[CompletionResult]) -> Outcome:
-        risk = self.schemes[RISK_SCHEME]
-        nci = self.schemes[NCI_SCHEME]
-        groups_of = [risk.assign_met(criteria) for _, criteria in met]
-        possible = set(groups_of)
-        groups = ordered(risk, possible)
+        schemes = self.spec.schemes
+        primary = schemes.primary
+        groups_of = [primary.assign_met(criteria) for _, criteria in met]
+        possible = frozenset(groups_of)
         open_now = self.open_fields(record)
         narrowing = {
             prop: [
@@ -245,10 +218,12 @@ class ReferenceEngine:
             ]
             for prop, open_field in open_now.items()
         }
-        missing, deciding = missing_and_deciding(
-            open_now, narrowing, frozenset(possible), self.domains, self.model, risk.codes()
+        missing_deciding = missing_and_deciding(
+            open_now, narrowing, possible, self.spec.domains, self.spec.model, primary.codes()
         )
         certain = set.intersection(*(criteria for _, criteria in met))
-        criteria = reported_criteria(risk, certain, groups[0])
-        nci_groups = {nci.assign_met(criteria) for _, criteria in met}
-        return Outcome(groups, missing, criteria, single(nci_groups), deciding)
+        others = [
+            frozenset(scheme.assign_met(criteria) for _, criteria in met)
+            for scheme in schemes.secondary
+        ]
+        return outcome_of(schemes, possible, missing_deciding, certain, others)

@@ -1,5 +1,9 @@
 """The risk classification schemes as data: groups, their order and how their criteria
-combine, read from ``ontology/risk-schemes.ttl``.
+combine, and how results report them, read from ``ontology/risk-schemes.ttl``.
+
+Which scheme is primary (``pedall:PrimaryRiskScheme``: reported with its possible groups,
+provisional flag, missing fields and criteria) and under which key each scheme is reported
+(``pedall:reportKey``, in ``pedall:reportOrder``) are data too: ``Schemes`` holds them.
 
 ``Scheme.assign`` turns the set of criteria that hold for a (complete) patient into the
 group: groups are tried from the highest rank down; an any-of group applies when one of
@@ -8,7 +12,7 @@ its criteria holds, an all-of group (a profile) when all of them hold.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -48,11 +52,15 @@ class RiskGroup:
 
 @dataclass(frozen=True)
 class Scheme:
-    """A risk scheme: its groups from lowest to highest rank."""
+    """A risk scheme: its groups from lowest to highest rank, and how results report it."""
 
     iri: str
     label: str
     groups: tuple[RiskGroup, ...]
+    report_key: str = ""
+    report_label: str = ""  # the short name a person reads (table titles, headers)
+    report_order: int = 0
+    primary: bool = False
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -100,9 +108,64 @@ class Scheme:
         return code
 
 
-def read_schemes(graph: Graph) -> dict[str, Scheme]:
-    """Every scheme in the ontology, keyed by IRI."""
-    schemes = {}
+# The contract's fields of the primary scheme besides its group (design.md): no scheme may
+# be reported under one of these keys, nor under the patient's.
+RESERVED_KEYS = frozenset(
+    ("patient_id", "possible_groups", "provisional", "missing", "deciding", "criteria")
+)
+
+
+@dataclass(frozen=True)
+class Schemes(Mapping[str, Scheme]):
+    """Every scheme of the ontology, keyed by IRI, in report order: the primary first."""
+
+    reported: tuple[Scheme, ...]
+
+    def __post_init__(self) -> None:
+        primaries = [s.iri for s in self.reported if s.primary]
+        if len(primaries) != 1:
+            raise DataFileError(
+                f"the ontology must declare exactly one pedall:PrimaryRiskScheme; found "
+                f"{len(primaries)}{': ' + ', '.join(primaries) if primaries else ''}"
+            )
+        keys: dict[str, str] = {}
+        for scheme in self.reported:
+            if scheme.report_key in RESERVED_KEYS or scheme.report_key in keys:
+                holder = keys.get(scheme.report_key, "the classification contract")
+                raise DataFileError(
+                    f"{scheme.iri}: pedall:reportKey {scheme.report_key!r} is already taken "
+                    f"by {holder}"
+                )
+            keys[scheme.report_key] = scheme.iri
+
+    @property
+    def primary(self) -> Scheme:
+        return self.reported[0]
+
+    @property
+    def secondary(self) -> tuple[Scheme, ...]:
+        return self.reported[1:]
+
+    def by_key(self, key: str) -> Scheme:
+        return next(s for s in self.reported if s.report_key == key)
+
+    def __getitem__(self, iri: str) -> Scheme:
+        for scheme in self.reported:
+            if scheme.iri == iri:
+                return scheme
+        raise KeyError(iri)
+
+    def __iter__(self) -> Iterator[str]:
+        return (s.iri for s in self.reported)
+
+    def __len__(self) -> int:
+        return len(self.reported)
+
+
+def read_schemes(graph: Graph) -> Schemes:
+    """Every scheme in the ontology, in report order (DataFileError unless exactly one is
+    primary and each has its own report key)."""
+    schemes = []
     for scheme in graph.subjects(RDF.type, PEDALL.RiskScheme):
         groups = []
         for group in graph.subjects(PEDALL.inScheme, scheme):
@@ -129,10 +192,19 @@ def read_schemes(graph: Graph) -> dict[str, Scheme]:
                 )
             )
         groups.sort(key=lambda g: g.rank)
-        schemes[str(scheme)] = Scheme(
-            str(scheme), _literal(graph, scheme, RDFS.label), tuple(groups)
+        schemes.append(
+            Scheme(
+                str(scheme),
+                _literal(graph, scheme, RDFS.label),
+                tuple(groups),
+                report_key=_literal(graph, scheme, PEDALL.reportKey),
+                report_label=_literal(graph, scheme, PEDALL.reportLabel),
+                report_order=int(_literal(graph, scheme, PEDALL.reportOrder)),
+                primary=(scheme, RDF.type, PEDALL.PrimaryRiskScheme) in graph,
+            )
         )
-    return schemes
+    schemes.sort(key=lambda s: (not s.primary, s.report_order, s.iri))
+    return Schemes(tuple(schemes))
 
 
 def _criterion(graph: Graph, node: object, group_code: str) -> Criterion:

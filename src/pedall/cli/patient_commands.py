@@ -104,19 +104,24 @@ def _classify_streaming(
     from pedall.cohort.result_writers import CsvResults, JsonResults, ParquetResults
     from pedall.cohort.runner import CohortRunner
     from pedall.errors import CohortWorkerError, DataFileError, InputFormatError
+    from pedall.toolkit import toolkit
 
     try:
         if output_format == "parquet":
             assert output is not None
             with (
                 open_binary_output(output) as sink,
-                ParquetResults(sink) as parquet,
+                ParquetResults(sink, toolkit(kb).schemes) as parquet,
                 CohortRunner(kb, limits=limits) as runner,
             ):
                 issues = runner.classify_files(files, parquet)
         else:
             with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
-                writer = JsonResults(out) if output_format == "json" else CsvResults(out)
+                writer = (
+                    JsonResults(out)
+                    if output_format == "json"
+                    else CsvResults(out, toolkit(kb).schemes)
+                )
                 issues = runner.classify_files(files, writer)
     except (DataFileError, CohortWorkerError) as error:
         raise click.ClickException(str(error)) from None
@@ -256,20 +261,20 @@ def classify(
         from rich.console import Console
 
         console = Console(file=io.StringIO(), width=140) if output else Console()
-        render_results(console, results, issues)
+        render_results(console, results, issues, toolkit(kb).schemes)
         if output is not None:
             assert isinstance(console.file, io.StringIO)
             emit(console.file.getvalue(), output)
     elif output_format == "json":
         emit_json(ClassifyOutcome(results, issues).as_json(), output)
     elif output_format == "csv":
-        emit(results_csv(results), output)
+        emit(results_csv(results, toolkit(kb).schemes), output)
     elif output_format == "parquet":
         from pedall.writers.parquet import write_results_parquet
 
         assert output is not None
         try:
-            write_results_parquet(results, issues, output)
+            write_results_parquet(results, issues, output, toolkit(kb).schemes)
         except InputFormatError as error:  # pyarrow is not installed
             raise click.ClickException(str(error)) from None
     elif output_format == "fhir":

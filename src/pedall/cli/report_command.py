@@ -48,10 +48,11 @@ def report(files: tuple[str, ...], output: Path | None, data_root: Path | None) 
     from pedall.cohort.report_data import ReportContent, is_results_file
     from pedall.errors import DataFileError, InputFormatError, PatientIssue
 
-    kinds = {name: name != STDIN and is_results_file(Path(name)) for name in files}
-    media_types = {name: patient_media_type(name) for name in files if not kinds[name]}
     kb = options.knowledge_base(data_files(data_root))
-    content = ReportContent.for_schemes(read_schemes(kb.graph))
+    schemes = read_schemes(kb.graph)
+    kinds = {name: name != STDIN and is_results_file(Path(name), schemes) for name in files}
+    media_types = {name: patient_media_type(name) for name in files if not kinds[name]}
+    content = ReportContent.for_schemes(schemes)
     try:
         for name in files:
             source = "<stdin>" if name == STDIN else name

@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from pedall.classify.result import Classification, Outcome
 
 RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
-CONTRACT_KEYS = frozenset(
-    ("patient_id", "risk_group", "possible_groups", "provisional", "missing", "criteria")
-) | {"nci_rome"}
 
 
 @dataclass
@@ -27,7 +24,7 @@ class JsonRenderer:
         extra = "".join(
             f",\n      {json_value(column)}: {json_value(value)}"
             for column, value in result.extra.items()
-            if column not in CONTRACT_KEYS
+            if column not in result.outcome.json_keys()
         )
         return f"{head},\n{body}{extra}\n    }}"
 

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from pedall import RESEARCH_NOTICE, __version__
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME
-from pedall.classify.schemes import read_schemes
+from pedall.classify.schemes import Schemes, read_schemes
 from pedall.cohort.report_charts import Chart, Series, bar_chart, sizes_beside_outcome
 from pedall.cohort.report_data import ReportContent
 from pedall.knowledge.base import KnowledgeBase
@@ -80,8 +79,8 @@ def is_link(source: str) -> bool:
 
 
 def outcome_figures(kb: KnowledgeBase) -> dict[str, OutcomeFigure]:
-    """The 10-year EFS of each CMCP-ALL2008 group, by risk code, from the graph."""
-    scheme_label = read_schemes(kb.graph)[RISK_SCHEME].label
+    """The 10-year EFS of each group of the primary scheme, by risk code, from the graph."""
+    scheme_label = read_schemes(kb.graph).primary.label
     result = run_query(build_store(kb.inferred), find_query(EFS_QUERY, kb.files).text)
     figures: dict[str, OutcomeFigure] = {}
     for row in result.bindings():
@@ -104,7 +103,7 @@ def outcome_figures(kb: KnowledgeBase) -> dict[str, OutcomeFigure]:
 def cohort_report(kb: KnowledgeBase, content: ReportContent) -> str:
     """The report of ``content`` as one HTML document."""
     schemes = read_schemes(kb.graph)
-    risk, nci = schemes[RISK_SCHEME], schemes[NCI_SCHEME]
+    risk = schemes.primary
     summary = content.summary
     figures = outcome_figures(kb)
     total = max(1, summary.classified)
@@ -125,13 +124,14 @@ def cohort_report(kb: KnowledgeBase, content: ReportContent) -> str:
         "inputs": content.inputs,
         "summary": summary,
         "risk_label": risk.label,
-        "nci_label": nci.label,
+        "scheme_labels": [s.label for s in schemes.reported],
+        "others": [(s.report_key, s.report_label) for s in schemes.secondary],
         "groups": groups,
         "columns": summary.columns(),
         "issue_counts": content.issue_counts(),
         "issues_by_column": content.issues_by_column(),
         "patients": content.patients,
-        "charts": _charts(content, groups, risk.label, nci.label),
+        "charts": _charts(content, groups, schemes),
         "short_source": short_source,
         "is_link": is_link,
     }
@@ -146,13 +146,21 @@ def cohort_report(kb: KnowledgeBase, content: ReportContent) -> str:
 
 
 def _charts(
-    content: ReportContent, groups: Sequence[GroupRow], risk_label: str, nci_label: str
+    content: ReportContent, groups: Sequence[GroupRow], schemes: Schemes
 ) -> dict[str, Chart]:
+    """The charts by name: ``risk`` (the primary scheme's groups), one a report key for
+    every other scheme's groups, ``efs``, ``deciding`` and ``issues`` when they apply."""
     summary = content.summary
+    risk_label = schemes.primary.label
     charts = {
-        "risk": _counts_chart("chart-risk", f"Patients per {risk_label} group", summary.risk_group),
-        "nci": _counts_chart("chart-nci", f"Patients per {nci_label} group", summary.nci_rome),
+        "risk": _counts_chart("chart-risk", f"Patients per {risk_label} group", summary.risk_group)
     }
+    for scheme in schemes.secondary:
+        charts[scheme.report_key] = _counts_chart(
+            f"chart-{scheme.report_key.replace('_', '-')}",
+            f"Patients per {scheme.label} group",
+            summary.groups[scheme.report_key],
+        )
     with_figures = [g for g in groups if g.figure is not None]
     if with_figures:
         efs = ", ".join(

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from pedall.api import ClassifyOutcome
-from pedall.classify.result import Classification
-from pedall.classify.schemes import Scheme
+from pedall.classify.result import Classification, table_columns
+from pedall.classify.schemes import Schemes
 from pedall.cohort.summary import ClassificationSummary, SummaryEntry
 from pedall.errors import InputFormatError, PatientIssue
-from pedall.writers.parquet import LEADING_COLUMNS, TRAILING_COLUMNS
+from pedall.writers.parquet import TRAILING_COLUMNS
 
-RESULTS_COLUMNS = frozenset((*LEADING_COLUMNS, *TRAILING_COLUMNS))
 BATCH_ROWS = 65_536
 
 
@@ -45,7 +44,7 @@ class ReportPatient:
     patient_id: str
     where: str
     possible_groups: tuple[str, ...]
-    nci_rome: str | None
+    others: tuple[str | None, ...]  # each other scheme's group, in report order
     missing: tuple[str, ...]
     criteria: tuple[ReportCriterion, ...]
     deciding: tuple[str, ...]  # one line a column: its answers and the groups under each
@@ -74,13 +73,14 @@ class ReportContent:
     """Everything the report shows, added one input at a time."""
 
     summary: ClassificationSummary
+    schemes: Schemes
     patients: list[ReportPatient] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     _issues: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     @classmethod
-    def for_schemes(cls, schemes: Mapping[str, Scheme]) -> ReportContent:
-        return cls(ClassificationSummary.for_schemes(schemes))
+    def for_schemes(cls, schemes: Schemes) -> ReportContent:
+        return cls(ClassificationSummary.for_schemes(schemes), schemes)
 
     def add_classified(self, source: str, outcome: ClassifyOutcome) -> None:
         """The results and issues of patient data classified in memory."""
@@ -98,7 +98,7 @@ class ReportContent:
     def add_results_file(self, path: Path, name: str) -> None:
         """The rows of a Parquet results file (or a folder of them, as Spark writes)."""
         self.inputs.append(name)
-        dataset = open_results(path)
+        dataset = open_results(path, self.schemes)
         number = 0
         for batch in dataset.to_batches(batch_size=BATCH_ROWS):
             for row in batch.to_pylist():
@@ -132,24 +132,31 @@ class ReportContent:
         ]
         self.summary.add_row_issues(issues)
         self._count(issues)
-        if row.get("risk_group") is None:
+        primary = self.schemes.primary.report_key
+        if row.get(primary) is None:
             return  # a row with errors: not classified
-        possible = tuple(row.get("possible_groups") or (row["risk_group"],))
+        possible = tuple(row.get("possible_groups") or (row[primary],))
         missing = tuple(row.get("missing") or ())
         patient_id = str(row.get("patient_id") or "")
-        self.summary.add(
-            SummaryEntry(patient_id, source, None, possible, row.get("nci_rome"), missing, None)
-        )
+        others = tuple((s.report_key, row.get(s.report_key)) for s in self.schemes.secondary)
+        self.summary.add(SummaryEntry(patient_id, source, None, possible, others, missing, None))
         criteria = tuple(
             ReportCriterion(c["label"], c["group"], "", tuple(c.get("sources") or ()))
             for c in row.get("criteria") or ()
         )
         self.patients.append(
-            ReportPatient(patient_id, where, possible, row.get("nci_rome"), missing, criteria, ())
+            ReportPatient(
+                patient_id, where, possible, tuple(c for _, c in others), missing, criteria, ()
+            )
         )
 
 
-def open_results(path: Path) -> Any:
+def results_columns(schemes: Schemes) -> frozenset[str]:
+    """The columns every Parquet results file has."""
+    return frozenset((*table_columns(schemes), *TRAILING_COLUMNS))
+
+
+def open_results(path: Path, schemes: Schemes) -> Any:
     """The Parquet results at ``path`` as a pyarrow dataset; InputFormatError when it is not
     one (or pyarrow is missing)."""
     try:
@@ -162,13 +169,13 @@ def open_results(path: Path) -> Any:
         dataset = ds.dataset(path, format="parquet")
     except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
         raise InputFormatError(f"{path}: not a Parquet file or folder ({error})") from error
-    absent = sorted(RESULTS_COLUMNS - set(dataset.schema.names))
+    absent = sorted(results_columns(schemes) - set(dataset.schema.names))
     if absent:
         raise InputFormatError(f"{path}: not pedall results; no column {', '.join(absent)}")
     return dataset
 
 
-def is_results_file(path: Path) -> bool:
+def is_results_file(path: Path, schemes: Schemes) -> bool:
     """Whether ``path`` is Parquet results (a results folder, or a Parquet file with the
     results columns) rather than a patient table."""
     if path.is_dir():
@@ -183,7 +190,7 @@ def is_results_file(path: Path) -> bool:
         names = set(pq.read_schema(path).names)
     except (OSError, ValueError):
         return False  # not Parquet at all: the patient reader says so, located
-    return names >= RESULTS_COLUMNS
+    return names >= results_columns(schemes)
 
 
 def _patient(result: Classification) -> ReportPatient:
@@ -201,7 +208,7 @@ def _patient(result: Classification) -> ReportPatient:
         result.patient_id,
         where,
         outcome.possible_groups,
-        outcome.nci_rome,
+        tuple(code for _, code in outcome.others),
         outcome.missing,
         criteria,
         deciding,

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 from pedall import RESEARCH_NOTICE
+from pedall.classify.result import csv_columns, table_columns
+from pedall.classify.schemes import Schemes
 from pedall.cohort.rendering import json_value
 from pedall.cohort.summary import ClassificationSummary
 from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
 from pedall.writers.parquet import ROW_GROUP_ROWS, ParquetRows, Row, require_pyarrow, result_row
-from pedall.writers.results import CSV_COLUMNS, csv_header, csv_line
+from pedall.writers.results import csv_header, csv_line
 
 # What a worker renders of a classified row: JSON or CSV text, or a Parquet row's
 # classification columns (``pedall.writers.parquet.classification_columns``).
@@ -87,6 +89,7 @@ class CsvResults:
     """Writes the CSV table of ``pedall classify --format csv``, one row at a time."""
 
     out: IO[str]
+    schemes: Schemes
     render: str = "csv"
     _extras: tuple[str, ...] | None = None
     _written: bool = False
@@ -102,13 +105,13 @@ class CsvResults:
 
     def write(self, rendered: str) -> None:
         if not self._written:
-            self.out.write(csv_line(csv_header(self._extras or ())))
+            self.out.write(csv_line(csv_header(self.schemes, self._extras or ())))
             self._written = True
         self.out.write(rendered)
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:
         if not self._written:
-            self.out.write(csv_line(list(CSV_COLUMNS)))
+            self.out.write(csv_line(list(csv_columns(self.schemes))))
 
     @property
     def extras(self) -> tuple[str, ...]:
@@ -125,6 +128,7 @@ class ParquetResults:
     row, after the worker processes have forked (they need none of it)."""
 
     sink: IO[bytes]
+    schemes: Schemes
     row_group_rows: int = ROW_GROUP_ROWS
     render: str = "parquet"
     _extras: tuple[str, ...] | None = field(default=None, init=False)
@@ -148,14 +152,14 @@ class ParquetResults:
     def write_row(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
         assert not isinstance(rendered, str)
         rows = self._open()
-        rows.add(result_row(rendered, issues, rows.extras))
+        rows.add(result_row(rendered, issues, rows.extras, table_columns(self.schemes)))
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:
         return None  # each issue was written on its row; the file is closed on exit
 
     def _open(self) -> ParquetRows:
         if self._rows is None:
-            self._rows = ParquetRows(self.sink, self.start(()), self.row_group_rows)
+            self._rows = ParquetRows(self.sink, self.schemes, self.start(()), self.row_group_rows)
         return self._rows
 
 

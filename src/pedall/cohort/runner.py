@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import IO
 
 from pedall.api import classify_input, media_kind, validate_input
-from pedall.classify.result import Classification
+from pedall.classify.result import Classification, csv_columns
 from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import NoResults, ResultWriter
@@ -46,7 +46,6 @@ from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
 from pedall.patients.readers.parquet import open_parquet_table
 from pedall.toolkit import Toolkit, toolkit
 from pedall.writers.parquet import placed_results
-from pedall.writers.results import CSV_COLUMNS
 
 # Takes each classified patient's SummaryEntry (the cohort summary, a to-do list).
 Tally = Callable[[SummaryEntry], None]
@@ -249,8 +248,9 @@ class CohortRunner:
         summary = CohortSummary(issues=CappedIssues(self.limits.max_issues))
         summary.issues += header.issues  # how the header was read (warnings)
         model_columns = set(self._toolkit.model.columns)
+        contract = set(csv_columns(self._toolkit.schemes))
         extras = writer.start(
-            tuple(c for c in header if c not in model_columns and c not in CSV_COLUMNS)
+            tuple(c for c in header if c not in model_columns and c not in contract)
         )
         for _, found in placed_results([], header.issues):
             writer.write_row(None, found)

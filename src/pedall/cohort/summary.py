@@ -19,24 +19,25 @@ entries are small enough to come back from the worker processes with each row.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME, Classification
-from pedall.classify.schemes import Scheme
+from pedall.classify.result import Classification
+from pedall.classify.schemes import Schemes
 from pedall.errors import PatientIssue
 
-UNDETERMINED = "undetermined"  # the NCI/Rome count of results whose completions disagree
+UNDETERMINED = "undetermined"  # the count of a scheme's results whose completions disagree
 
 
 @dataclass(frozen=True)
 class SummaryEntry:
     """What the summary and the to-do list need of one classified patient: where it came
-    from, its possible groups and NCI/Rome group, the columns its ``deciding`` names (in
+    from, its possible groups and the other schemes' groups (by report key), the columns
+    its ``deciding`` names (in
     its order) and those of them whose every answer leaves one group. ``settled_by`` is
     None when that is not known (results written without ``deciding``)."""
 
@@ -44,7 +45,7 @@ class SummaryEntry:
     source: str
     line: int | None
     possible_groups: tuple[str, ...]
-    nci_rome: str | None
+    others: tuple[tuple[str, str | None], ...]
     deciding: tuple[str, ...]
     settled_by: tuple[str, ...] | None
 
@@ -56,7 +57,7 @@ class SummaryEntry:
             result.source,
             result.line,
             outcome.possible_groups,
-            outcome.nci_rome,
+            outcome.others,
             tuple(deciding.column for deciding in outcome.deciding),
             tuple(deciding.column for deciding in outcome.deciding if deciding.settles()),
         )
@@ -92,8 +93,10 @@ def issue_place(issue: PatientIssue) -> tuple[str, int | None, str | None, str |
 class ClassificationSummary:
     """Counts of a cohort's results, added one entry (and one row's issues) at a time."""
 
-    risk_group: Counter[str]
-    nci_rome: Counter[str]
+    # By report key, in report order (the primary scheme's first): the patients per group,
+    # and the scheme's name as a person reads it.
+    groups: dict[str, Counter[str]]
+    titles: dict[str, str]
     classified: int = 0
     provisional: int = 0
     rows_with_errors: int = 0
@@ -104,18 +107,28 @@ class ClassificationSummary:
     _settles_known: bool = True
 
     @classmethod
-    def for_schemes(cls, schemes: Mapping[str, Scheme]) -> ClassificationSummary:
-        """An empty summary listing every group of CMCP-ALL2008 and NCI/Rome (low rank
-        first), NCI/Rome ending with ``undetermined``."""
-        risk = Counter(dict.fromkeys(schemes[RISK_SCHEME].codes(), 0))
-        nci = Counter(dict.fromkeys([*schemes[NCI_SCHEME].codes(), UNDETERMINED], 0))
-        return cls(risk, nci)
+    def for_schemes(cls, schemes: Schemes) -> ClassificationSummary:
+        """An empty summary listing every group of every scheme (low rank first), each but
+        the primary's ending with ``undetermined``."""
+        primary = schemes.primary
+        groups = {primary.report_key: Counter(dict.fromkeys(primary.codes(), 0))}
+        titles = {primary.report_key: f"{primary.report_label} risk group"}
+        for scheme in schemes.secondary:
+            groups[scheme.report_key] = Counter(dict.fromkeys([*scheme.codes(), UNDETERMINED], 0))
+            titles[scheme.report_key] = scheme.report_label
+        return cls(groups, titles)
+
+    @property
+    def risk_group(self) -> Counter[str]:
+        """The patients per group of the primary scheme."""
+        return next(iter(self.groups.values()))
 
     def add(self, entry: SummaryEntry) -> None:
         """Count one classified patient."""
         self.classified += 1
         self.risk_group[entry.risk_group] += 1
-        self.nci_rome[entry.nci_rome or UNDETERMINED] += 1
+        for key, code in entry.others:
+            self.groups[key][code or UNDETERMINED] += 1
         if not entry.provisional:
             return
         self.provisional += 1
@@ -158,8 +171,7 @@ class ClassificationSummary:
             "rows_with_errors": self.rows_with_errors,
             "errors": self.errors,
             "warnings": self.warnings,
-            "risk_group": dict(self.risk_group),
-            "nci_rome": dict(self.nci_rome),
+            **{key: dict(counts) for key, counts in self.groups.items()},
             "deciding": [column.as_dict() for column in self.columns()],
         }
 
@@ -167,7 +179,7 @@ class ClassificationSummary:
 def summarize(
     results: Iterable[Classification],
     issues: Iterable[PatientIssue],
-    schemes: Mapping[str, Scheme],
+    schemes: Schemes,
 ) -> ClassificationSummary:
     """The summary of results classified in memory (``pedall.api``) and their issues."""
     summary = ClassificationSummary.for_schemes(schemes)
@@ -187,11 +199,8 @@ def render_summary(console: Console, summary: ClassificationSummary) -> None:
             f"({summary.errors} error(s), {summary.warnings} warning(s))."
         )
     )
-    for title, counts in (
-        ("CMCP-ALL2008 risk group", summary.risk_group),
-        ("NCI/Rome", summary.nci_rome),
-    ):
-        table = Table(title=title)
+    for key, counts in summary.groups.items():
+        table = Table(title=summary.titles[key])
         table.add_column("group")
         table.add_column("patients", justify="right")
         for group, count in counts.items():

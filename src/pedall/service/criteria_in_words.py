@@ -19,7 +19,6 @@ from rdflib import RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
 
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME
 from pedall.classify.schemes import Criterion, Scheme, read_schemes
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
@@ -142,14 +141,22 @@ def scheme_words(graph: Graph, scheme: Scheme) -> dict[str, object]:
 
 
 def calculator_words(knowledge: KnowledgeBase) -> dict[str, object]:
-    """The schemes and their criteria in words, as the calculator page embeds them."""
+    """The schemes and their criteria in words, as the calculator page embeds them: the
+    primary scheme as ``scheme``, every other one under its report key (``nci_rome``) and
+    listed, in report order, in ``others``."""
     graph, shapes = knowledge.graph, knowledge.shapes
     schemes = read_schemes(graph)
-    shown = [schemes[RISK_SCHEME], schemes[NCI_SCHEME]]
+    others = {
+        s.report_key: {**scheme_words(graph, s), "key": s.report_key, "name": s.report_label}
+        for s in schemes.secondary
+    }
     return {
-        "scheme": scheme_words(graph, shown[0]),
-        "nci_rome": scheme_words(graph, shown[1]),
+        "scheme": {**scheme_words(graph, schemes.primary), "key": schemes.primary.report_key},
+        **others,
+        "others": list(others.values()),
         "criteria": {
-            c.iri: criterion_words(graph, shapes, c) for scheme in shown for c in scheme.criteria
+            c.iri: criterion_words(graph, shapes, c)
+            for scheme in schemes.reported
+            for c in scheme.criteria
         },
     }

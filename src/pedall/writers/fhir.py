@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from rdflib import SKOS, Graph, URIRef
 
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME, Classification, CriterionHit
-from pedall.classify.schemes import Scheme, read_schemes
+from pedall.classify.result import Classification, CriterionHit
+from pedall.classify.schemes import Scheme, Schemes, read_schemes
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
@@ -40,7 +40,7 @@ Json = dict[str, object]
 
 def results_fhir(
     results: Sequence[Classification],
-    schemes: Mapping[str, Scheme],
+    schemes: Schemes,
     graph: Graph,
     issues: Sequence[PatientIssue] = (),
 ) -> Json:
@@ -54,10 +54,9 @@ def results_fhir(
             {"fullUrl": f"urn:uuid:{uuid.uuid5(_ENTRY_NAMESPACE, key)}", "resource": outcome}
         )
     for result in results:
-        for scheme_iri, group, provisional in _groups(result):
-            scheme = schemes[scheme_iri]
+        for scheme, group, provisional in _groups(result, schemes):
             observation = _observation(result, scheme, group, provisional, graph)
-            key = f"{result.source}|{result.patient_id}|{scheme_iri}"
+            key = f"{result.source}|{result.patient_id}|{scheme.iri}"
             entries.append(
                 {
                     "fullUrl": f"urn:uuid:{uuid.uuid5(_ENTRY_NAMESPACE, key)}",
@@ -89,12 +88,13 @@ def _issue(issue: PatientIssue) -> Json:
     return answer
 
 
-def _groups(result: Classification) -> list[tuple[str, str | None, bool]]:
-    """Per scheme: the group certain from what is known (None: not settled), provisional."""
+def _groups(result: Classification, schemes: Schemes) -> list[tuple[Scheme, str | None, bool]]:
+    """Per scheme, in report order: the group certain from what is known (None: not
+    settled), provisional."""
     outcome = result.outcome
     return [
-        (RISK_SCHEME, outcome.risk_group, outcome.provisional),
-        (NCI_SCHEME, outcome.nci_rome, outcome.nci_rome is None),
+        (schemes.primary, outcome.risk_group, outcome.provisional),
+        *((schemes.by_key(key), code, code is None) for key, code in outcome.others),
     ]
 
 
@@ -132,11 +132,11 @@ def _observation(
 def _notes(result: Classification, scheme: Scheme) -> list[str]:
     outcome = result.outcome
     notes: list[str] = []
-    if scheme.iri == RISK_SCHEME and outcome.provisional:
+    if scheme.primary and outcome.provisional:
         notes.append("possible groups: " + ", ".join(outcome.possible_groups))
-    if scheme.iri == RISK_SCHEME and outcome.missing:
+    if scheme.primary and outcome.missing:
         notes.append("missing: " + ", ".join(outcome.missing))
-    if scheme.iri == RISK_SCHEME:
+    if scheme.primary:
         notes += ["would decide it: " + deciding.as_text() for deciding in outcome.deciding]
     in_scheme = {criterion.iri for criterion in scheme.criteria}
     notes += [_criterion_note(hit) for hit in outcome.criteria if hit.iri in in_scheme]

@@ -18,22 +18,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from pedall.atomic_files import open_binary_atomically
-from pedall.classify.result import Classification
+from pedall.classify.result import Classification, table_columns
+from pedall.classify.schemes import Schemes
 from pedall.errors import InputFormatError, PatientIssue, errors_in, warnings_in
 from pedall.writers.results import extra_columns
 
 ROW_GROUP_ROWS = 65_536  # rows a row group: what readers (Spark, DuckDB) split work by
 CONVERTED_ROWS = 2_048  # rows turned into Arrow columns at a time (bounds the Python rows held)
-# The fixed columns, in order; the pass-through columns follow ``nci_rome``.
-LEADING_COLUMNS = (
-    "patient_id",
-    "risk_group",
-    "possible_groups",
-    "provisional",
-    "missing",
-    "criteria",
-    "nci_rome",
-)
+# The leading columns are the contract's (``pedall.classify.result.table_columns``: the
+# primary scheme's, then each other scheme's group); the pass-through columns follow them.
 TRAILING_COLUMNS = ("errors", "warnings")
 Row = dict[str, Any]
 
@@ -56,7 +49,7 @@ def require_pyarrow() -> None:
         raise InputFormatError(PYARROW_MISSING)
 
 
-def results_schema(extras: Sequence[str]) -> Any:
+def results_schema(schemes: Schemes, extras: Sequence[str]) -> Any:
     """The Arrow schema of the results, with the pass-through columns ``extras``."""
     pa = _pyarrow()
     strings = pa.list_(pa.string())
@@ -69,15 +62,15 @@ def results_schema(extras: Sequence[str]) -> Any:
             ("sources", strings),
         ]
     )
+    types = {
+        "possible_groups": strings,
+        "provisional": pa.bool_(),
+        "missing": strings,
+        "criteria": pa.list_(criterion),
+    }
     return pa.schema(
         [
-            ("patient_id", pa.string()),
-            ("risk_group", pa.string()),
-            ("possible_groups", strings),
-            ("provisional", pa.bool_()),
-            ("missing", strings),
-            ("criteria", pa.list_(criterion)),
-            ("nci_rome", pa.string()),
+            *((column, types.get(column, pa.string())) for column in table_columns(schemes)),
             *((column, pa.string()) for column in extras),
             ("errors", pa.list_(issue)),
             ("warnings", pa.list_(issue)),
@@ -94,7 +87,7 @@ def classification_columns(result: Classification, extras: Sequence[str]) -> Row
     outcome = result.outcome
     row: Row = {
         "patient_id": result.patient_id,
-        "risk_group": outcome.risk_group,
+        outcome.primary_key: outcome.risk_group,
         "possible_groups": list(outcome.possible_groups),
         "provisional": outcome.provisional,
         "missing": list(outcome.missing),
@@ -102,7 +95,7 @@ def classification_columns(result: Classification, extras: Sequence[str]) -> Row
             {"id": c.id, "label": c.label, "group": c.group, "sources": list(c.sources)}
             for c in outcome.criteria
         ],
-        "nci_rome": outcome.nci_rome,
+        **dict(outcome.others),
     }
     for column in extras:
         row[column] = result.extra.get(column)
@@ -110,13 +103,17 @@ def classification_columns(result: Classification, extras: Sequence[str]) -> Row
 
 
 def result_row(
-    classified: Row | None, issues: Sequence[PatientIssue], extras: Sequence[str]
+    classified: Row | None,
+    issues: Sequence[PatientIssue],
+    extras: Sequence[str],
+    leading: Sequence[str],
 ) -> Row:
     """One output row: the classification columns (``classification_columns``) with the
     row's issues, or, for a row (or whole file) that was not classified, a null
-    classification with its errors (the patient id taken from its issues)."""
+    classification (its ``leading`` columns, ``table_columns``) with its errors (the
+    patient id taken from its issues)."""
     if classified is None:
-        row: Row = {column: None for column in (*LEADING_COLUMNS, *extras)}
+        row: Row = {column: None for column in (*leading, *extras)}
         row.update(possible_groups=[], missing=[], criteria=[])
         row["patient_id"] = next((i.patient_id for i in issues if i.patient_id), None)
     else:
@@ -150,22 +147,27 @@ def placed_results(
 
 
 def result_rows(
-    results: Sequence[Classification], issues: Iterable[PatientIssue], extras: Sequence[str]
+    results: Sequence[Classification],
+    issues: Iterable[PatientIssue],
+    extras: Sequence[str],
+    schemes: Schemes,
 ) -> Iterator[Row]:
     """One row per input row, in input order: each result with the warnings of its row,
     and each row (or whole file) that had errors with a null classification."""
+    leading = table_columns(schemes)
     for result, found in placed_results(results, issues):
         classified = None if result is None else classification_columns(result, extras)
-        yield result_row(classified, found, extras)
+        yield result_row(classified, found, extras, leading)
 
 
 @dataclass
 class ParquetRows:
     """Rows streamed to a Parquet file (``sink``, binary) with the fixed schema of
-    ``results_schema(extras)``, a row group every ``row_group_rows`` rows; ``close``
-    writes the last row group and the footer. Memory is bounded by one row group."""
+    ``results_schema(schemes, extras)``, a row group every ``row_group_rows`` rows;
+    ``close`` writes the last row group and the footer. Memory is bounded by one row group."""
 
     sink: IO[bytes]
+    schemes: Schemes
     extras: tuple[str, ...]
     row_group_rows: int = ROW_GROUP_ROWS
     written: int = field(default=0, init=False)  # rows in the row groups written
@@ -177,7 +179,7 @@ class ParquetRows:
     def __post_init__(self) -> None:
         if self.row_group_rows < 1:
             raise ValueError("row_group_rows must be at least 1")
-        self._schema = results_schema(self.extras)  # InputFormatError without pyarrow
+        self._schema = results_schema(self.schemes, self.extras)  # InputFormatError if no pyarrow
         import pyarrow.parquet as pq
 
         self._writer = pq.ParquetWriter(self.sink, self._schema)
@@ -228,14 +230,20 @@ class ParquetRows:
 
 
 def write_results_parquet(
-    results: Sequence[Classification], issues: Sequence[PatientIssue], path: Path
+    results: Sequence[Classification],
+    issues: Sequence[PatientIssue],
+    path: Path,
+    schemes: Schemes,
 ) -> int:
     """Write the results to ``path`` (through a temporary file and a rename, so never left
     partial; mode 0600, as patient data), in row groups of ``ROW_GROUP_ROWS``; the number
     of rows written."""
     extras = tuple(extra_columns(results))
     require_pyarrow()  # before any file is made
-    with open_binary_atomically(path, private=True) as sink, ParquetRows(sink, extras) as rows:
-        for row in result_rows(results, issues, extras):
+    with (
+        open_binary_atomically(path, private=True) as sink,
+        ParquetRows(sink, schemes, extras) as rows,
+    ):
+        for row in result_rows(results, issues, extras, schemes):
             rows.add(row)
     return rows.written

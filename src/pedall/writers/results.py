@@ -19,8 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pedall import RESEARCH_NOTICE
-from pedall.classify.result import NCI_SCHEME, RISK_SCHEME, Classification
-from pedall.classify.schemes import Scheme
+from pedall.classify.result import Classification, csv_columns
+from pedall.classify.schemes import Schemes
 from pedall.errors import PatientIssue, not_shown
 from pedall.namespaces import PATIENT, PEDALL, PREFIXES
 from pedall.patients.graph import PatientGraphWriter, patient_node
@@ -28,16 +28,6 @@ from pedall.patients.model import PatientModel
 from pedall.patients.printable import printable
 from pedall.patients.readers.csv_table import PatientRecord
 
-CSV_COLUMNS = (
-    "patient_id",
-    "risk_group",
-    "possible_groups",
-    "provisional",
-    "missing",
-    "criteria",
-    "nci_rome",
-    "deciding",
-)
 LIST_SEPARATOR = ";"
 DOI_PREFIX = "https://doi.org/"
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
@@ -60,9 +50,10 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell
 
 
-def csv_header(extras: Sequence[str]) -> list[str]:
-    """The header row of the CSV table: the contract's columns, then ``extras``."""
-    return [*CSV_COLUMNS, *(spreadsheet_safe(column) for column in extras)]
+def csv_header(schemes: Schemes, extras: Sequence[str]) -> list[str]:
+    """The header row of the CSV table: the contract's columns
+    (``pedall.classify.result.csv_columns``), then ``extras``."""
+    return [*csv_columns(schemes), *(spreadsheet_safe(column) for column in extras)]
 
 
 def short_source(source: str) -> str:
@@ -75,7 +66,7 @@ def extra_columns(results: Iterable[Classification]) -> list[str]:
     columns: dict[str, None] = {}
     for result in results:
         for column in result.extra:
-            if column not in CSV_COLUMNS:
+            if column not in result.outcome.json_keys():
                 columns.setdefault(column)
     return list(columns)
 
@@ -88,11 +79,11 @@ def csv_line(cells: Sequence[str]) -> str:
     return buffer.getvalue()[:-2] + "\n"
 
 
-def results_csv(results: Sequence[Classification]) -> str:
+def results_csv(results: Sequence[Classification], schemes: Schemes) -> str:
     """One row a patient: the contract's columns (lists ``;``-joined, criteria by id),
     then the extra input columns; every cell ``spreadsheet_safe``."""
     extras = extra_columns(results)
-    lines = [csv_line(csv_header(extras))]
+    lines = [csv_line(csv_header(schemes, extras))]
     lines.extend(csv_line(result_row(result, extras)) for result in results)
     return "".join(lines)
 
@@ -108,7 +99,7 @@ def result_row(result: Classification, extras: Sequence[str]) -> list[str]:
         "true" if outcome.provisional else "false",
         LIST_SEPARATOR.join(outcome.missing),
         LIST_SEPARATOR.join(c.id for c in outcome.criteria),
-        outcome.nci_rome or "",
+        *(code or "" for _, code in outcome.others),
         " | ".join(d.as_text() for d in outcome.deciding),
         *(result.extra.get(column, "") for column in extras),
     ]
@@ -123,20 +114,20 @@ def _patient_node(result: Classification, record: PatientRecord | None) -> URIRe
 
 def results_graph(
     results: Sequence[Classification],
-    schemes: Mapping[str, Scheme],
+    schemes: Schemes,
     model: PatientModel,
     records: Mapping[tuple[str, str], PatientRecord] | None = None,
 ) -> Graph:
     """The patients as RDF: their data as read (when ``records``, keyed by source and
     patient id, are given; written as the reference engine writes them) and their
     classification: ``pedall:meetsCriterion`` for each criterion reported,
-    ``pedall:assignedRiskGroup`` (CMCP-ALL2008 and, when decided, NCI/Rome),
-    ``pedall:possibleRiskGroup``, ``pedall:provisionalClassification`` and
+    ``pedall:assignedRiskGroup`` (of the primary scheme and of every other scheme that is
+    decided), ``pedall:possibleRiskGroup``, ``pedall:provisionalClassification`` and
     ``pedall:missingField``."""
     graph = Graph()
     for prefix in ("pedall", "patient", "xsd"):
         graph.bind(prefix, PREFIXES[prefix], override=True)
-    risk, nci = schemes[RISK_SCHEME], schemes[NCI_SCHEME]
+    risk = schemes.primary
     writer = PatientGraphWriter(model)
     for result in results:
         record = (records or {}).get((result.source, result.patient_id))
@@ -149,8 +140,10 @@ def results_graph(
         for criterion in outcome.criteria:
             graph.add((node, PEDALL.meetsCriterion, URIRef(criterion.iri)))
         graph.add((node, PEDALL.assignedRiskGroup, URIRef(risk.group(outcome.risk_group).iri)))
-        if outcome.nci_rome is not None:
-            graph.add((node, PEDALL.assignedRiskGroup, URIRef(nci.group(outcome.nci_rome).iri)))
+        for key, code in outcome.others:
+            if code is not None:
+                group = schemes.by_key(key).group(code)
+                graph.add((node, PEDALL.assignedRiskGroup, URIRef(group.iri)))
         for code in outcome.possible_groups:
             graph.add((node, PEDALL.possibleRiskGroup, URIRef(risk.group(code).iri)))
         graph.add((node, PEDALL.provisionalClassification, Literal(outcome.provisional)))
@@ -161,7 +154,7 @@ def results_graph(
 
 def results_turtle(
     results: Sequence[Classification],
-    schemes: Mapping[str, Scheme],
+    schemes: Schemes,
     model: PatientModel,
     records: Mapping[tuple[str, str], PatientRecord] | None = None,
 ) -> str:
@@ -174,15 +167,17 @@ def render_results(
     console: Console,
     results: Sequence[Classification],
     issues: Sequence[PatientIssue],
+    schemes: Schemes,
 ) -> None:
     """The classification table with its explanation (criteria and their sources, what is
     missing), then the located errors and warnings, then the research-use notice."""
     if results:
-        table = Table(title="Risk classification (CMCP-ALL2008, NCI/Rome)", show_lines=True)
+        names = ", ".join(s.report_label for s in schemes.reported)
+        table = Table(title=f"Risk classification ({names})", show_lines=True)
         for header in (
             "patient",
             "risk group",
-            "NCI/Rome",
+            *(s.report_label for s in schemes.secondary),
             "why: criteria met (group; section of the source)",
             "missing: what would decide it",
         ):
@@ -191,7 +186,7 @@ def render_results(
             table.add_row(
                 Text(printable(result.patient_id)),
                 _group_cell(result),
-                Text(result.outcome.nci_rome or "undetermined"),
+                *(Text(code or "undetermined") for _, code in result.outcome.others),
                 Text(_criteria_cell(result)),
                 Text(_missing_cell(result)),
             )

@@ -10,7 +10,7 @@
   if (!form) return;
   const data = JSON.parse(document.getElementById("calculator-data").textContent);
   const scheme = data.schemes.scheme;
-  const nciRome = data.schemes.nci_rome;
+  const otherSchemes = data.schemes.others;  // each reported by its group only, in order
   const criterionWords = data.schemes.criteria;
   const resultSection = document.getElementById("result");
   const resultBody = document.getElementById("result-body");
@@ -196,9 +196,9 @@
   function showHeadline(result) {
     const headline = element("p", { class: "headline", id: "headline" }, "Risk group: ");
     if (result.provisional) headline.append("at least ");
-    headline.append(element("strong", { class: "risk-group", id: "risk-group", "data-risk-code": result.risk_group }, groupWords(result.risk_group)));
+    headline.append(element("strong", { class: "risk-group", id: "risk-group", "data-risk-code": result[scheme.key] }, groupWords(result[scheme.key])));
     if (result.provisional) {
-      const higher = result.possible_groups.filter((code) => code !== result.risk_group).map(groupWords);
+      const higher = result.possible_groups.filter((code) => code !== result[scheme.key]).map(groupWords);
       headline.append("; ", element("span", { id: "still-possible" }, inWords(higher) + " still possible"));
     }
     resultBody.append(headline);
@@ -252,7 +252,7 @@
   // A lower group is excluded by the criteria met of higher groups, less those whose
   // condition the lower group shares (age 1 to under 10 is in low and in standard).
   function showExcluded(result) {
-    const mine = groupIn(scheme, result.risk_group);
+    const mine = groupIn(scheme, result[scheme.key]);
     const lower = mine ? scheme.groups.filter((group) => group.rank < mine.rank) : [];
     if (lower.length === 0) return;
     resultBody.append(element("h3", {}, "Why not a lower group"));
@@ -273,12 +273,15 @@
     resultBody.append(list);
   }
 
-  function showNciRome(result) {
-    const group = groupIn(nciRome, result.nci_rome);
-    const line = element("p", { id: "nci-rome" }, "NCI/Rome: ",
-      element("strong", { "data-risk-code": result.nci_rome || "" }, group ? group.words : "not settled by the data given"),
-      ". " + nciRome.definition + " ", sourceNote(nciRome.sources, nciRome.section));
-    resultBody.append(line);
+  function showOtherSchemes(result) {
+    for (const other of otherSchemes) {
+      const code = result[other.key];
+      const group = groupIn(other, code);
+      const line = element("p", { id: other.key.replaceAll("_", "-") }, other.name + ": ",
+        element("strong", { "data-risk-code": code || "" }, group ? group.words : "not settled by the data given"),
+        ". " + other.definition + " ", sourceNote(other.sources, other.section));
+      resultBody.append(line);
+    }
   }
 
   function showResult(result, warnings) {
@@ -287,7 +290,7 @@
     showDeciding(result);
     showCriteria(result);
     showExcluded(result);
-    showNciRome(result);
+    showOtherSchemes(result);
   }
 
   form.addEventListener("submit", async (event) => {

@@ -39,7 +39,7 @@
 
   // What a group is for this patient: "mine" (the group certain so far), "possible", "".
   function standing(code, result) {
-    if (code === result.risk_group) return "mine";
+    if (code === result.possible_groups[0]) return "mine";  // the lowest possible is the group
     return result.possible_groups.includes(code) ? "possible" : "";
   }
 

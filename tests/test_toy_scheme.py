@@ -1,0 +1,122 @@
+"""Scheme identity is data: a third risk scheme added to a copy of the data files (its
+groups and criterion in the ontology, its rule in the classification shapes) is reported
+under its own key by both engines and every writer, with no code change."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pedall.api import classify_input
+from pedall.cli.main import main
+from pedall.knowledge.base import KnowledgeBase
+from pedall.toolkit import toolkit
+from test_thresholds_as_data import copy_data_files, patient_csv
+
+PREFIXES = """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX pedall: <https://w3id.org/pedall/>
+PREFIX pshape: <https://w3id.org/pedall/shapes/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+"""
+# A made-up scheme for the test only: "older" when the age criterion of Table 1's high
+# group holds (its condition shape reused), "younger" otherwise (a profile of no conditions).
+TOY_SCHEME = (
+    PREFIXES
+    + """
+pedall:Toy a owl:NamedIndividual, pedall:RiskScheme ;
+    rdfs:label "Toy scheme"@en ;
+    pedall:reportKey "toy_group" ; pedall:reportLabel "Toy" ; pedall:reportOrder 3 .
+pedall:Toy-younger a owl:NamedIndividual, pedall:RiskGroup ;
+    rdfs:label "Toy younger"@en ; pedall:inScheme pedall:Toy ; pedall:rank 0 ;
+    pedall:riskCode "younger" ; pedall:criteriaCombination pedall:AllOf .
+pedall:Toy-older a owl:NamedIndividual, pedall:RiskGroup ;
+    rdfs:label "Toy older"@en ; pedall:inScheme pedall:Toy ; pedall:rank 1 ;
+    pedall:riskCode "older" ; pedall:criteriaCombination pedall:AnyOf .
+pedall:Toy-older-age a owl:NamedIndividual, pedall:RiskCriterion ;
+    rdfs:label "Toy: age 10 to under 15 years"@en ;
+    pedall:assignsGroup pedall:Toy-older ; pedall:inScheme pedall:Toy ;
+    pedall:condition pshape:AgeTenToUnderFifteen ; pedall:section "none: a test scheme" .
+"""
+)
+TOY_RULE = (
+    PREFIXES
+    + """
+pshape:Toy-rules a sh:NodeShape ;
+    sh:targetClass pedall:Patient ;
+    sh:order 10 ;
+    sh:rule [
+        a sh:TripleRule ;
+        sh:condition pshape:AgeTenToUnderFifteen ;
+        sh:subject sh:this ;
+        sh:predicate pedall:meetsCriterion ;
+        sh:object pedall:Toy-older-age ;
+        sh:order 10 ;
+    ] .
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def toy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = copy_data_files(tmp_path_factory.mktemp("toy"))
+    (root / "ontology" / "toy-scheme.ttl").write_text(TOY_SCHEME, encoding="utf-8")
+    with (root / "shapes" / "nci-rome.ttl").open("a", encoding="utf-8") as shapes:
+        shapes.write(TOY_RULE)  # a file of the classification shape group
+    return root
+
+
+@pytest.fixture(scope="module")
+def toy_kb(toy_root: Path) -> KnowledgeBase:
+    return KnowledgeBase.load(toy_root)
+
+
+TWO_PATIENTS = patient_csv(age_years="12") + b"P2" + patient_csv().split(b"\nP1")[1]
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_a_third_scheme_is_reported_under_its_key_by_both_engines(
+    toy_kb: KnowledgeBase, engine: str
+) -> None:
+    outcome = classify_input(toy_kb, TWO_PATIENTS, "text/csv", engine=engine)
+    assert outcome.errors == []
+    older, younger = (r.as_dict() for r in outcome.results)
+    assert (older["toy_group"], younger["toy_group"]) == ("older", "younger")
+    assert (older["risk_group"], younger["risk_group"]) == ("high", "standard")
+    assert list(older)[-2:] == ["nci_rome", "toy_group"]  # the schemes in report order
+
+
+def test_every_writer_reports_the_third_scheme(
+    toy_root: Path, toy_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    table_file = tmp_path / "p.csv"
+    table_file.write_bytes(TWO_PATIENTS)
+    args = ["classify", str(table_file), "--data-root", str(toy_root), "--format"]
+    as_json = runner.invoke(main, [*args, "json", "--summary"])
+    as_csv = runner.invoke(main, [*args, "csv"])
+    table = runner.invoke(main, [*args, "table"])
+    assert as_json.exit_code == as_csv.exit_code == table.exit_code == 0, as_json.output
+    document = json.loads(as_json.stdout)
+    assert [r["toy_group"] for r in document["results"]] == ["older", "younger"]
+    assert document["summary"]["toy_group"] == {"younger": 1, "older": 1, "undetermined": 0}
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["toy_group"] for r in rows] == ["older", "younger"]
+    assert list(rows[0])[-3:] == ["nci_rome", "toy_group", "deciding"]
+    assert "CMCP-ALL2008, NCI/Rome, Toy" in table.stdout
+    assert [s.report_key for s in toolkit(toy_kb).schemes.reported] == [
+        "risk_group",
+        "nci_rome",
+        "toy_group",
+    ]
+
+
+def test_the_shipped_data_report_two_schemes(knowledge_base: KnowledgeBase) -> None:
+    outcome = classify_input(knowledge_base, TWO_PATIENTS, "text/csv")
+    assert "toy_group" not in outcome.results[0].as_dict()
