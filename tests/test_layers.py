@@ -15,9 +15,9 @@ MAX_LINES = 400
 # package's __init__.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("pedall", "pedall.errors", "pedall.namespaces", "pedall.atomic_files"),
+    ("pedall.shacl",),  # the shape compiler and the one call of pyshacl: no data files
     ("pedall.knowledge",),
-    ("pedall.query",),  # the SPARQL library and export read the knowledge graph only
-    ("pedall.shacl",),
+    ("pedall.query",),  # the SPARQL library, export and checks read the knowledge graph only
     ("pedall.patients",),
     ("pedall.classify", "pedall.validate"),
     ("pedall.toolkit",),

@@ -16,13 +16,20 @@ from pedall.errors import DataFileError, ShapesError
 
 
 def run_pyshacl(
-    data: Graph, shapes: Graph, ontology: Graph | None, *, rules: bool, user_shapes: bool = False
+    data: Graph,
+    shapes: Graph,
+    ontology: Graph | None,
+    *,
+    rules: bool,
+    user_shapes: bool = False,
+    meta_shacl: bool = False,
 ) -> Graph:
     """Validate ``data`` in place with pyshacl and OWL RL inference over ``ontology``
     mixed in (``None``: ``data`` already holds its inferences, and none is run): with
     ``rules`` the SHACL-AF features of ``shapes`` (rules, SPARQL targets, functions) are
     on, and rules add their triples to ``data``. Warnings do not make the data
-    non-conforming. Returns the SHACL validation report graph.
+    non-conforming; with ``meta_shacl`` the shapes are first checked against SHACL's own
+    shapes. Returns the SHACL validation report graph.
 
     Shapes pyshacl cannot load are a ``ShapesError`` when the user gave them
     (``user_shapes``), else a ``DataFileError`` (pedall's own shapes are malformed)."""
@@ -46,6 +53,7 @@ def run_pyshacl(
             do_owl_imports=False,
             js=False,
             sparql_mode=False,
+            meta_shacl=meta_shacl,
         )
     except (ConstraintLoadError, ShapeLoadError, RuleLoadError, ReportableRuntimeError) as error:
         report = error
