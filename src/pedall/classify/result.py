@@ -146,8 +146,23 @@ def csv_columns(schemes: Schemes) -> tuple[str, ...]:
     return (*table_columns(schemes), *TRAILING_IN_TABLES)
 
 
+class PossibleGroups:
+    """What the primary scheme's possible groups (lowest rank first) say: the group, the
+    lowest of them, and whether it is provisional (more than one possible)."""
+
+    possible_groups: tuple[str, ...]
+
+    @property
+    def risk_group(self) -> str:
+        return self.possible_groups[0]
+
+    @property
+    def provisional(self) -> bool:
+        return len(self.possible_groups) > 1
+
+
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(PossibleGroups):
     """The classification of a patient's data, independent of who the patient is (so
     patients with the same data share one)."""
 
@@ -158,14 +173,6 @@ class Outcome:
     others: tuple[tuple[str, str | None], ...]
     primary_key: str  # the primary scheme's report key
     deciding: tuple[Deciding, ...] = ()  # ordered: the column that narrows most first
-
-    @property
-    def risk_group(self) -> str:
-        return self.possible_groups[0]
-
-    @property
-    def provisional(self) -> bool:
-        return len(self.possible_groups) > 1
 
     def json_keys(self) -> tuple[str, ...]:
         """The contract's keys of this outcome's JSON, in order (``json_keys``)."""

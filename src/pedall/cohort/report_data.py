@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pedall.api import ClassifyOutcome
-from pedall.classify.result import Classification, table_columns
+from pedall.classify.result import Classification, PossibleGroups, table_columns
 from pedall.classify.schemes import Schemes
 from pedall.cohort.summary import ClassificationSummary, SummaryEntry
 from pedall.errors import InputFormatError, PatientIssue
@@ -38,7 +38,7 @@ class ReportCriterion:
 
 
 @dataclass(frozen=True)
-class ReportPatient:
+class ReportPatient(PossibleGroups):
     """One classified patient, as the patient table shows it."""
 
     patient_id: str
@@ -48,14 +48,6 @@ class ReportPatient:
     missing: tuple[str, ...]
     criteria: tuple[ReportCriterion, ...]
     deciding: tuple[str, ...]  # one line a column: its answers and the groups under each
-
-    @property
-    def risk_group(self) -> str:
-        return self.possible_groups[0]
-
-    @property
-    def provisional(self) -> bool:
-        return len(self.possible_groups) > 1
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pedall.classify.result import Classification
+from pedall.classify.result import Classification, PossibleGroups
 from pedall.classify.schemes import Schemes
 from pedall.errors import PatientIssue
 
@@ -34,7 +34,7 @@ UNDETERMINED = "undetermined"  # the count of a scheme's results whose completio
 
 
 @dataclass(frozen=True)
-class SummaryEntry:
+class SummaryEntry(PossibleGroups):
     """What the summary and the to-do list need of one classified patient: where it came
     from, its possible groups and the other schemes' groups (by report key), the columns
     its ``deciding`` names (in
@@ -61,14 +61,6 @@ class SummaryEntry:
             tuple(deciding.column for deciding in outcome.deciding),
             tuple(deciding.column for deciding in outcome.deciding if deciding.settles()),
         )
-
-    @property
-    def risk_group(self) -> str:
-        return self.possible_groups[0]
-
-    @property
-    def provisional(self) -> bool:
-        return len(self.possible_groups) > 1
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -40,6 +40,7 @@ from pedall.patients.readers.cells import CellValue
 from pedall.patients.readers.csv_table import PatientRecord
 from pedall.shacl.compiler import REPORTED_PATH
 from pedall.shacl.pyshacl_runner import run_pyshacl
+from pedall.shacl.reports import merge_reports
 from pedall.shacl.values import PathValues, Value
 from pedall.validate.checks import QualityCheck, compile_checks, severity_of
 
@@ -101,25 +102,14 @@ class DataQualityChecker:
         self, records: Sequence[PatientRecord]
     ) -> tuple[list[list[PatientIssue]], Graph]:
         """pyshacl's verdict: each record's issues, and the report graph they come from."""
-        report = Graph()
-        for prefix in ("sh", "pedall", "patient", "xsd", "rdf"):
-            report.bind(prefix, PREFIXES[prefix])
-        node = BNode()
-        report.add((node, RDF.type, SH.ValidationReport))
-        conforms = True
         issues: list[list[PatientIssue]] = []
+        parts: list[Graph] = []
         for batch in _batches(records, self.batch_size):
             nodes, part = self._pyshacl(batch)
             issues += self._issues_of_report(batch, nodes, part)
-            part_reports = set(part.subjects(RDF.type, SH.ValidationReport))
-            for part_report in part_reports:
-                conforms = conforms and part.value(part_report, SH.conforms) == Literal(True)
-            for s, p, o in part:
-                if s not in part_reports:
-                    report.add((s, p, o))
-                elif p == SH.result:
-                    report.add((node, p, o))
-        report.add((node, SH.conforms, Literal(conforms)))
+            parts.append(part)
+        bound = {p: str(PREFIXES[p]) for p in ("sh", "pedall", "patient", "xsd", "rdf")}
+        report = merge_reports(parts, bound)
         return issues, report
 
     # -- compiled ---------------------------------------------------------------------
