@@ -12,6 +12,7 @@ import pyoxigraph
 import pytest
 from rdflib import Graph
 
+from cli_runner import CliInvoke, cli_with
 from pedall.classify.schemes import Schemes, read_schemes
 from pedall.knowledge.base import KnowledgeBase
 from pedall.query.sparql import build_store, oxigraph_triples
@@ -48,6 +49,12 @@ def _collect_the_modules_garbage() -> Iterator[None]:
 def knowledge_base() -> KnowledgeBase:
     """The shipped knowledge base; its inferred closure is computed once per session."""
     return KnowledgeBase.load()
+
+
+@pytest.fixture(scope="session")
+def cli(knowledge_base: KnowledgeBase) -> CliInvoke:
+    """Run ``pedall ARGS...`` in-process with the session's knowledge base injected."""
+    return cli_with(knowledge_base)
 
 
 @pytest.fixture(scope="session")

@@ -11,29 +11,13 @@ from collections.abc import Mapping, Sequence
 import pytest
 from rdflib import RDFS, SKOS, URIRef
 
+from patient_rows import COMPLETE_PATIENT
 from pedall.api import ClassifyOutcome, classify_input, read_input
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.toolkit import toolkit
 
 GROUP_ORDER = ["low", "standard", "high", "very-high"]
-
-# A B-lineage patient with every field known who meets the standard-risk profile and no
-# other criterion; each case changes some fields of it.
-STANDARD_PATIENT = {
-    "sex": "M",
-    "age_years": "5",
-    "wbc_per_ul": "10000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "100",
-    "mrd_eoi_percent": "0.005",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "lesions": "",
-    "down_syndrome": "false",
-}
 
 
 def patient_table(rows: Sequence[Mapping[str, str]]) -> bytes:
@@ -140,7 +124,7 @@ BOUNDARY_CASES = [
 def boundary_results(knowledge_base: KnowledgeBase) -> dict[str, dict[str, object]]:
     """All boundary cases classified in one batch."""
     rows = [
-        {**STANDARD_PATIENT, **changes, "patient_id": case} for case, changes, *_ in BOUNDARY_CASES
+        {**COMPLETE_PATIENT, **changes, "patient_id": case} for case, changes, *_ in BOUNDARY_CASES
     ]
     return classify_rows(knowledge_base, rows)
 
@@ -262,7 +246,7 @@ LESION_CASES = [
 @pytest.fixture(scope="module")
 def lesion_results(knowledge_base: KnowledgeBase) -> dict[str, dict[str, object]]:
     rows = [
-        {**STANDARD_PATIENT, **changes, "lesions": lesions, "patient_id": f"case{i}"}
+        {**COMPLETE_PATIENT, **changes, "lesions": lesions, "patient_id": f"case{i}"}
         for i, (lesions, changes, _, _) in enumerate(LESION_CASES)
     ]
     return classify_rows(knowledge_base, rows)
@@ -306,7 +290,7 @@ def test_a_specific_kmt2a_fusion_is_a_rearrangement_by_inference(
 def test_t_all_with_unknown_prephase_response_is_high_and_provisional(
     knowledge_base: KnowledgeBase,
 ) -> None:
-    row = {**STANDARD_PATIENT, "immunophenotype": "T", "prephase_blasts_per_ul": ""}
+    row = {**COMPLETE_PATIENT, "immunophenotype": "T", "prephase_blasts_per_ul": ""}
     result = classify_rows(knowledge_base, [{**row, "patient_id": "T1"}])["T1"]
     assert result["risk_group"] == "high"
     assert result["provisional"] is True
@@ -316,7 +300,7 @@ def test_t_all_with_unknown_prephase_response_is_high_and_provisional(
 
 
 def test_unknown_mrd_leaves_standard_or_high(knowledge_base: KnowledgeBase) -> None:
-    row = {**STANDARD_PATIENT, "mrd_eoi_percent": "", "patient_id": "B1"}
+    row = {**COMPLETE_PATIENT, "mrd_eoi_percent": "", "patient_id": "B1"}
     result = classify_rows(knowledge_base, [row])["B1"]
     assert result["possible_groups"] == ["standard", "high"]
     assert result["risk_group"] == "standard"

@@ -6,40 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from rdflib import RDF, Graph, Literal, URIRef
 
+from cli_runner import CliInvoke
 from pedall import RESEARCH_NOTICE
-from pedall.cli import main as cli
-from pedall.cli import options
-from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PATIENT, PEDALL
 
 EXAMPLE = "examples/patients.csv"
 VALID_CSV = "patient_id,age_years,immunophenotype,lesions\nA1,16,B,\nA2,5,T,\n"
-
-
-Invoke = Callable[..., Result]
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> Invoke:
-    """Run the CLI with the session's knowledge base (built once, not per command)."""
-
-    def shared(files: DataFiles) -> KnowledgeBase:
-        return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
-
-    monkeypatch.setattr(options, "knowledge_base", shared)
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        return CliRunner().invoke(cli.main, list(args), input=stdin, env={"COLUMNS": "200"})
-
-    return run
 
 
 @pytest.fixture
@@ -50,9 +28,9 @@ def example_path() -> Path:
 
 
 def test_json_is_one_object_with_results_errors_and_warnings(
-    invoke: Invoke, example_path: Path
+    cli: CliInvoke, example_path: Path
 ) -> None:
-    result = invoke("classify", str(example_path), "--format", "json")
+    result = cli("classify", str(example_path), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert {"results", "errors", "warnings"} <= set(document)
@@ -72,8 +50,8 @@ def test_json_is_one_object_with_results_errors_and_warnings(
     assert RESEARCH_NOTICE in result.stderr
 
 
-def test_csv_has_one_row_a_patient(invoke: Invoke, example_path: Path) -> None:
-    result = invoke("classify", str(example_path), "--format", "csv")
+def test_csv_has_one_row_a_patient(cli: CliInvoke, example_path: Path) -> None:
+    result = cli("classify", str(example_path), "--format", "csv")
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0])[:7] == [
@@ -94,8 +72,8 @@ def test_csv_has_one_row_a_patient(invoke: Invoke, example_path: Path) -> None:
     assert by_id["P01"]["site"] == "Seoul"
 
 
-def test_ttl_has_the_patients_with_their_classification(invoke: Invoke, example_path: Path) -> None:
-    result = invoke("classify", str(example_path), "--format", "ttl")
+def test_ttl_has_the_patients_with_their_classification(cli: CliInvoke, example_path: Path) -> None:
+    result = cli("classify", str(example_path), "--format", "ttl")
     assert result.exit_code == 1
     assert result.stdout.startswith(f"# {RESEARCH_NOTICE}\n")
     graph = Graph()
@@ -123,8 +101,8 @@ def test_ttl_has_the_patients_with_their_classification(invoke: Invoke, example_
     assert (PATIENT["P13"], None, None) not in graph
 
 
-def test_the_table_explains_and_carries_the_notice(invoke: Invoke, example_path: Path) -> None:
-    result = invoke("classify", str(example_path))
+def test_the_table_explains_and_carries_the_notice(cli: CliInvoke, example_path: Path) -> None:
+    result = cli("classify", str(example_path))
     assert result.exit_code == 1
     text = result.stdout
     for expected in (
@@ -140,26 +118,26 @@ def test_the_table_explains_and_carries_the_notice(invoke: Invoke, example_path:
         assert expected in text
 
 
-def test_patient_data_is_shown_as_given_not_as_markup(invoke: Invoke, tmp_path: Path) -> None:
+def test_patient_data_is_shown_as_given_not_as_markup(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text("patient_id,age_years\n[bold]X[/bold],16\n[red]Y,old\n")
-    result = invoke("classify", str(patients))
+    result = cli("classify", str(patients))
     assert "[bold]X[/bold]" in result.stdout
     assert "[red]Y" in result.stdout
 
 
-def test_valid_input_exits_0(invoke: Invoke, tmp_path: Path) -> None:
+def test_valid_input_exits_0(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "valid.csv"
     patients.write_text(VALID_CSV)
-    result = invoke("classify", str(patients), "--format", "json")
+    result = cli("classify", str(patients), "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert [r["patient_id"] for r in document["results"]] == ["A1", "A2"]
     assert document["errors"] == []
 
 
-def test_stdin_is_read_as_csv(invoke: Invoke) -> None:
-    result = invoke("classify", "-", "--format", "csv", stdin=VALID_CSV)
+def test_stdin_is_read_as_csv(cli: CliInvoke) -> None:
+    result = cli("classify", "-", "--format", "csv", stdin=VALID_CSV)
     assert result.exit_code == 0
     assert [row["patient_id"] for row in csv.DictReader(io.StringIO(result.stdout))] == [
         "A1",
@@ -168,7 +146,7 @@ def test_stdin_is_read_as_csv(invoke: Invoke) -> None:
 
 
 def test_several_files_give_one_document_with_errors_located_per_file(
-    invoke: Invoke,
+    cli: CliInvoke,
     tmp_path: Path,
 ) -> None:
     table = tmp_path / "a.csv"
@@ -194,9 +172,7 @@ def test_several_files_give_one_document_with_errors_located_per_file(
             }
         )
     )
-    result = invoke(
-        "classify", str(table), str(graph), str(broken), str(linked), "--format", "json"
-    )
+    result = cli("classify", str(table), str(graph), str(broken), str(linked), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert {r["patient_id"]: r["risk_group"] for r in document["results"]} == {
@@ -214,12 +190,12 @@ def test_several_files_give_one_document_with_errors_located_per_file(
     assert "not valid Turtle" in document["errors"][3]["message"]
 
 
-def test_output_file_is_written_whole(invoke: Invoke, tmp_path: Path) -> None:
+def test_output_file_is_written_whole(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "valid.csv"
     patients.write_text(VALID_CSV)
     target = tmp_path / "out" / "result.json"
     target.parent.mkdir()
-    result = invoke("classify", str(patients), "--format", "json", "-o", str(target))
+    result = cli("classify", str(patients), "--format", "json", "-o", str(target))
     assert result.exit_code == 0
     assert result.stdout == ""
     assert len(json.loads(target.read_text())["results"]) == 2
@@ -237,7 +213,7 @@ def test_output_file_is_written_whole(invoke: Invoke, tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(
-    invoke: Invoke,
+    cli: CliInvoke,
     tmp_path: Path,
     args: list[str],
     message: str,
@@ -245,20 +221,20 @@ def test_usage_errors_exit_2(
     (tmp_path / "p.txt").write_text(VALID_CSV)
     (tmp_path / "p.csv").write_text(VALID_CSV)
     filled = [a.format(txt=tmp_path / "p.txt", csv=tmp_path / "p.csv") for a in args]
-    result = invoke(*filled)
+    result = cli(*filled)
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
 
 
-def test_the_ttl_patient_keeps_its_own_iri(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_ttl_patient_keeps_its_own_iri(cli: CliInvoke, tmp_path: Path) -> None:
     graph_file = tmp_path / "p.ttl"
     graph_file.write_text(
         "@prefix pedall: <https://w3id.org/pedall/> .\n"
         '<http://example.org/p1> a pedall:Patient ; pedall:patientId "P1" ; '
         "pedall:ageYears 16 ; pedall:csfWbcPerMicroliter 3 .\n"
     )
-    result = invoke("classify", str(graph_file), "--format", "ttl")
+    result = cli("classify", str(graph_file), "--format", "ttl")
     assert result.exit_code == 0
     graph = Graph()
     graph.parse(data=result.stdout, format="turtle")
@@ -267,7 +243,7 @@ def test_the_ttl_patient_keeps_its_own_iri(invoke: Invoke, tmp_path: Path) -> No
     assert (node, PEDALL.csfWbcPerMicroliter, None) in graph
 
 
-def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_reference_engine_prints_the_same_results(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text(
         "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"
@@ -290,9 +266,7 @@ def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: 
     )
     documents = {}
     for engine in ("fast", "reference"):
-        result = invoke(
-            "classify", str(patients), str(graph), "--format", "json", "--engine", engine
-        )
+        result = cli("classify", str(patients), str(graph), "--format", "json", "--engine", engine)
         assert result.exit_code == 1
         documents[engine] = json.loads(result.stdout)
     assert documents["fast"] == documents["reference"]
@@ -303,15 +277,15 @@ def test_the_reference_engine_prints_the_same_results(invoke: Invoke, tmp_path: 
 
 
 def test_the_ttl_output_reads_back_to_the_same_classification(
-    invoke: Invoke, example_path: Path, tmp_path: Path
+    cli: CliInvoke, example_path: Path, tmp_path: Path
 ) -> None:
-    first = invoke("classify", str(example_path), "--format", "ttl")
+    first = cli("classify", str(example_path), "--format", "ttl")
     graph_file = tmp_path / "classified.ttl"
     graph_file.write_text(first.stdout)
-    again = invoke("classify", str(graph_file), "--format", "json")
+    again = cli("classify", str(graph_file), "--format", "json")
     assert again.exit_code == 0, again.output
     document = json.loads(again.stdout)
-    table = json.loads(invoke("classify", str(example_path), "--format", "json").stdout)
+    table = json.loads(cli("classify", str(example_path), "--format", "json").stdout)
     assert document["errors"] == []
     # The same data-quality warnings, and none about the classification terms read back.
     assert [w["message"] for w in document["warnings"]] == [w["message"] for w in table["warnings"]]

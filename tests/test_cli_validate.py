@@ -4,42 +4,22 @@ standard SHACL report graph, with located problems and the exit status."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
 
+from cli_runner import CliInvoke
 from pedall import RESEARCH_NOTICE
-from pedall.cli import main as cli
-from pedall.cli import options
-from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.namespaces import PATIENT, PEDALL
 
-Invoke = Callable[..., Result]
 EXAMPLE = DataFiles.default().root / "examples" / "patients.csv"
 
 
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> Invoke:
-    """Run the CLI with the session's knowledge base (built once, not per command)."""
-
-    def shared(files: DataFiles) -> KnowledgeBase:
-        return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
-
-    monkeypatch.setattr(options, "knowledge_base", shared)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli.main, list(args))
-
-    return run
-
-
-def test_the_text_report_names_row_patient_field_value_and_reason(invoke: Invoke) -> None:
-    result = invoke("validate", str(EXAMPLE))
+def test_the_text_report_names_row_patient_field_value_and_reason(cli: CliInvoke) -> None:
+    result = cli("validate", str(EXAMPLE))
     assert result.exit_code == 1
     text = result.stdout
     assert "1 error(s), 1 warning(s)" in text
@@ -48,7 +28,7 @@ def test_the_text_report_names_row_patient_field_value_and_reason(invoke: Invoke
     assert RESEARCH_NOTICE in text
 
 
-def test_the_json_report(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_json_report(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text(
         "patient_id,sex,age_years,wbc_per_ul,testicular_involvement,lesions\n"
@@ -56,7 +36,7 @@ def test_the_json_report(invoke: Invoke, tmp_path: Path) -> None:
         "B,M,4,1000,,\n"
         "C,M,40,1000,,\n"
     )
-    result = invoke("validate", str(patients), "--format", "json")
+    result = cli("validate", str(patients), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["conforms"] is False
@@ -69,17 +49,17 @@ def test_the_json_report(invoke: Invoke, tmp_path: Path) -> None:
     assert document["warnings"] == []
 
 
-def test_valid_input_and_warnings_alone_exit_0(invoke: Invoke, tmp_path: Path) -> None:
+def test_valid_input_and_warnings_alone_exit_0(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text("patient_id,age_years,lesions\nA,5,\nB,6,Ph+;TEL-AML1\n")
-    result = invoke("validate", str(patients), "--format", "json")
+    result = cli("validate", str(patients), "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["conforms"] is True
     assert [w["patient_id"] for w in document["warnings"]] == ["B"]
 
 
-def test_a_patient_graph_is_validated_by_node(invoke: Invoke, tmp_path: Path) -> None:
+def test_a_patient_graph_is_validated_by_node(cli: CliInvoke, tmp_path: Path) -> None:
     graph = tmp_path / "p.ttl"
     graph.write_text(
         "@prefix pedall: <https://w3id.org/pedall/> .\n"
@@ -89,7 +69,7 @@ def test_a_patient_graph_is_validated_by_node(invoke: Invoke, tmp_path: Path) ->
     )
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix pedall: <https://w3id.org/pedall/> .\npedall:a pedall:b\n")
-    result = invoke("validate", str(graph), str(broken), "--format", "json")
+    result = cli("validate", str(graph), str(broken), "--format", "json")
     assert result.exit_code == 1
     errors = json.loads(result.stdout)["errors"]
     assert sorted(
@@ -101,10 +81,10 @@ def test_a_patient_graph_is_validated_by_node(invoke: Invoke, tmp_path: Path) ->
     ]
 
 
-def test_the_ttl_report_is_the_standard_shacl_report(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_ttl_report_is_the_standard_shacl_report(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text("patient_id,age_years,wbc_per_ul\nA,5,-3\nB,6,1000\n")
-    result = invoke("validate", str(patients), "--format", "ttl")
+    result = cli("validate", str(patients), "--format", "ttl")
     assert result.exit_code == 1
     graph = Graph()
     graph.parse(data=result.stdout, format="turtle")
@@ -124,7 +104,7 @@ def test_the_ttl_report_is_the_standard_shacl_report(invoke: Invoke, tmp_path: P
         ["validate"],
     ],
 )
-def test_usage_errors_exit_2(invoke: Invoke, args: list[str]) -> None:
-    result = invoke(*args)
+def test_usage_errors_exit_2(cli: CliInvoke, args: list[str]) -> None:
+    result = cli(*args)
     assert result.exit_code == 2
     assert result.stdout == ""

@@ -5,43 +5,23 @@ not hold (``1e5``, full-width and Arabic-Indic digits, ``4_6``)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from rich.console import Console
 
+from cli_runner import CliInvoke
 from pedall.api import classify_input, validate_input
-from pedall.cli import main as cli
-from pedall.cli import options
 from pedall.cohort.runner import CohortRunner
 from pedall.errors import InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
-from pedall.knowledge.data_files import DataFiles
 from pedall.patients.printable import printable
 from pedall.patients.readers.parquet import cell_text
 from pedall.toolkit import toolkit
 from pedall.writers.results import render_issues, render_results
 
-Invoke = Callable[..., Result]
 NUMBER_FORM = "expected a number (plain digits, '.' for decimals, e.g. 12.5)"
 ESCAPE = "\x1b[31m"
-
-
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> Invoke:
-    """Run the CLI with the session's knowledge base (built once, not per command)."""
-
-    def shared(files: DataFiles) -> KnowledgeBase:
-        return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
-
-    monkeypatch.setattr(options, "knowledge_base", shared)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli.main, list(args), env={"COLUMNS": "200"})
-
-    return run
 
 
 @pytest.mark.parametrize(
@@ -60,10 +40,10 @@ def test_a_table_separated_otherwise_is_named_so(
     assert raised.value.line == 1
 
 
-def test_the_separator_message_reaches_the_command_line(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_separator_message_reaches_the_command_line(cli: CliInvoke, tmp_path: Path) -> None:
     table = tmp_path / "semicolons.csv"
     table.write_text("patient_id;age_years\nP1;5\n", encoding="utf-8")
-    result = invoke("validate", str(table), "--format", "json")
+    result = cli("validate", str(table), "--format", "json")
     assert result.exit_code == 1
     assert "this file seems to be separated by ';'" in result.stdout
 
@@ -117,13 +97,13 @@ def test_control_characters_never_reach_the_terminal(knowledge_base: KnowledgeBa
     assert "\x1b" not in report and "\\x1b[31mx" in report
 
 
-def test_the_command_line_table_shows_escapes(invoke: Invoke, tmp_path: Path) -> None:
+def test_the_command_line_table_shows_escapes(cli: CliInvoke, tmp_path: Path) -> None:
     table = tmp_path / "escapes.csv"
     table.write_text(f"patient_id,age_years,lesions\nP{ESCAPE}1,5,\n", encoding="utf-8")
     for command in ("classify", "validate"):
-        result = invoke(command, str(table))
+        result = cli(command, str(table))
         assert "\x1b" not in result.stdout, command
-    assert "P\\x1b[31m1" in invoke("classify", str(table)).stdout
+    assert "P\\x1b[31m1" in cli("classify", str(table)).stdout
 
 
 @pytest.mark.parametrize(

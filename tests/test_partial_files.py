@@ -9,23 +9,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from benchmarks.cohort import write_cohort_file
-from click.testing import CliRunner, Result
 
-from pedall.cli import main as cli
-from pedall.cli import options
-from pedall.knowledge.base import KnowledgeBase
-from pedall.knowledge.data_files import DataFiles
+from cli_runner import CliInvoke
 
 COHORT_ROWS = 200_000  # far more than a run classifies before the signal comes
 WAIT_SECONDS = 300.0  # for the first results to be written (loading comes first)
 PREVIOUS = '{"previous": "results"}\n'
-
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture(scope="module")
@@ -78,21 +71,6 @@ def test_a_stopped_run_keeps_the_previous_output(large_cohort: Path, tmp_path: P
     assert (tmp_path / "out.json").read_text(encoding="utf-8") == PREVIOUS
 
 
-@pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase) -> Invoke:
-    """Run the CLI with the session's knowledge base (built once, not per command)."""
-
-    def shared(files: DataFiles) -> KnowledgeBase:
-        return knowledge_base if files == knowledge_base.files else KnowledgeBase(files)
-
-    monkeypatch.setattr(options, "knowledge_base", shared)
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(cli.main, list(args), env={"COLUMNS": "200"})
-
-    return run
-
-
 BROKEN = {
     "invalid UTF-8": ("second.csv", b"patient_id,age_years\nB1,5\nB2,caf\xe9\n"),
     "Turtle syntax error": (
@@ -110,7 +88,7 @@ BROKEN = {
 @pytest.mark.parametrize("output_format", ["json", "table"])
 @pytest.mark.parametrize("broken", list(BROKEN))
 def test_a_broken_second_file_keeps_the_first_and_third(
-    invoke: Invoke, tmp_path: Path, broken: str, output_format: str
+    cli: CliInvoke, tmp_path: Path, broken: str, output_format: str
 ) -> None:
     first, third = tmp_path / "first.csv", tmp_path / "third.csv"
     first.write_text("patient_id,age_years,lesions\nA1,16,\n", encoding="utf-8")
@@ -119,7 +97,7 @@ def test_a_broken_second_file_keeps_the_first_and_third(
     second = tmp_path / name
     second.write_bytes(content)
     out = tmp_path / f"out.{output_format}"
-    result = invoke(
+    result = cli(
         "classify", str(first), str(second), str(third), "--format", output_format, "-o", str(out)
     )
     assert result.exit_code == 1, result.output

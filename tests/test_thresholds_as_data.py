@@ -13,30 +13,17 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
+from patient_rows import COMPLETE_PATIENT
 from pedall.api import classify_input
 from pedall.cli.main import main
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
-STANDARD_B = {
-    "sex": "F",
-    "age_years": "5",
-    "wbc_per_ul": "10000",
-    "immunophenotype": "B",
-    "cns_status": "CNS1",
-    "testicular_involvement": "false",
-    "prephase_blasts_per_ul": "100",
-    "mrd_eoi_percent": "0.005",
-    "cr_after_induction": "true",
-    "chromosome_count": "46",
-    "lesions": "",
-    "down_syndrome": "false",
-}
 
 
 def patient_csv(**changes: str) -> bytes:
-    row = {**STANDARD_B, **changes}
+    row = {**COMPLETE_PATIENT, **changes}
     return ("patient_id," + ",".join(row) + "\nP1," + ",".join(row.values()) + "\n").encode()
 
 

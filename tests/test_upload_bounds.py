@@ -16,12 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks.cohort import cohort_csv
-from click.testing import CliRunner
 
+from cli_runner import CliInvoke
 from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, read_input
-from pedall.cli import main as cli
-from pedall.cli import options
 from pedall.errors import (
     CappedIssues,
     PatientDataError,
@@ -187,16 +185,15 @@ def test_capped_issues_keep_the_first_of_each_severity_and_count_the_rest() -> N
 
 @pytest.mark.parametrize("command", ["classify", "validate"])
 def test_the_command_line_lists_the_first_errors_and_counts_the_rest(
-    monkeypatch: pytest.MonkeyPatch, knowledge_base: KnowledgeBase, tmp_path: Path, command: str
+    cli: CliInvoke, tmp_path: Path, command: str
 ) -> None:
     """``pedall classify`` and ``validate`` keep the first 1,000 errors (the default
     max_issues) of a streamed table and count the others, so that a table whose every row
     is wrong costs a count, not memory (benchmarks/error_rows_memory.py measures it)."""
-    monkeypatch.setattr(options, "knowledge_base", lambda files: knowledge_base)
     table = tmp_path / "decimal-commas.csv"
     rows = "".join(f'P{n},"5,5",\n' for n in range(1_500))
     table.write_text("patient_id,age_years,lesions\n" + rows, encoding="utf-8")
-    result = CliRunner().invoke(cli.main, [command, str(table), "--format", "json"])
+    result = cli(command, str(table), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert len(document["errors"]) == DEFAULT_LIMITS.max_issues
@@ -209,21 +206,19 @@ def test_the_command_line_lists_the_first_errors_and_counts_the_rest(
     [("classify", "json"), ("classify", "table"), ("validate", "json"), ("validate", "text")],
 )
 def test_the_limits_are_command_line_options(
-    monkeypatch: pytest.MonkeyPatch,
-    knowledge_base: KnowledgeBase,
+    cli: CliInvoke,
     tmp_path: Path,
     command: str,
     output_format: str,
 ) -> None:
     """``--max-issues`` and ``--max-cell-chars`` reach the streamed (json, text) and the
     in-memory (table) paths alike."""
-    monkeypatch.setattr(options, "knowledge_base", lambda files: knowledge_base)
     table = tmp_path / "table.csv"
     rows = "".join(f"P{n},x,{'s' * 30},\n" for n in range(12))
     table.write_text("patient_id,age_years,site,lesions\n" + rows, encoding="utf-8")
     limits = ["--max-issues", "3", "--max-cell-chars", "20"]
     arguments = [command, str(table), "--format", output_format, *limits]
-    result = CliRunner().invoke(cli.main, arguments, env={"COLUMNS": "200"})
+    result = cli(*arguments)
     assert result.exit_code == 1, result.output
     over = "a cell of 30 characters is over the limit of 20"
     if output_format == "json":

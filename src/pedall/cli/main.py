@@ -34,7 +34,8 @@ from pedall.cli.serve_command import serve
 def main(context: click.Context, no_cache: bool) -> None:
     """pedall: pediatric ALL knowledge graph. For research and education only; not for
     clinical decision-making."""
-    context.obj = GlobalOptions(no_cache=no_cache)
+    injected = context.obj if isinstance(context.obj, GlobalOptions) else GlobalOptions()
+    context.obj = GlobalOptions(no_cache=no_cache, knowledge=injected.knowledge)
 
 
 for command in (canonicalize, query, export, info, classify, validate, serve, publish):

@@ -8,6 +8,7 @@ owlrl, pyshacl, pyoxigraph, rich, the service) are imported inside the functions
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,9 +39,13 @@ engine_option = click.option(
 
 @dataclass(frozen=True)
 class GlobalOptions:
-    """The options given before the command (``pedall --no-cache query ...``)."""
+    """The options given before the command (``pedall --no-cache query ...``), and what a
+    caller that runs the commands in its own process may inject: ``knowledge`` opens the
+    knowledge base of some data files (``CliRunner().invoke(main, args,
+    obj=GlobalOptions(knowledge=...))``; the tests share one knowledge base so)."""
 
     no_cache: bool = False
+    knowledge: Callable[[DataFiles], KnowledgeBase] | None = None
 
 
 def data_files(data_root: Path | None) -> DataFiles:
@@ -54,11 +59,15 @@ def global_options() -> GlobalOptions:
 
 
 def knowledge_base(files: DataFiles) -> KnowledgeBase:
-    """The knowledge base of ``files``, with the closure cache unless ``--no-cache``."""
+    """The knowledge base of ``files``, with the closure cache unless ``--no-cache`` (or
+    the one the caller injected, ``GlobalOptions.knowledge``)."""
     from pedall.knowledge.base import KnowledgeBase
     from pedall.knowledge.cache import ClosureCache
 
-    cache = None if global_options().no_cache else ClosureCache.default()
+    chosen = global_options()
+    if chosen.knowledge is not None:
+        return chosen.knowledge(files)
+    cache = None if chosen.no_cache else ClosureCache.default()
     return KnowledgeBase(files, cache)
 
 
