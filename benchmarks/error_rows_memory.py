@@ -5,7 +5,7 @@ Issue 9 measured 1,000,000 rows with decimal commas at 7.6 GB (valid rows: 220 M
 row's located error was kept, and written at the end. Now the first ``max_issues``
 (1,000) errors are listed and the others counted (``errors_not_shown``), so errors should
 cost about what valid rows do. One run generates the synthetic cohort
-(``benchmarks.cohort``, seed 2017) twice: as generated, and with every age written with a
+(``pedall.testing.cohort``, seed 2017) twice: as generated, and with every age written with a
 decimal comma (``"5,5"``, an error on each row); then runs
 ``pedall classify FILE --format json -o OUT`` on each, in its own process, and prints the
 wall time, CPU time and peak memory of the process tree (sampled from /proc every 50 ms,
@@ -21,8 +21,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.cohort import COLUMNS, patient_rows, write_cohort_file
 from benchmarks.run import JSON_TO, PEDALL, Measurement, Stage, machine, measure
+from pedall.testing.cohort import COLUMNS, patient_rows, write_cohort_file
 
 
 def write_decimal_comma_cohort(path: Path, rows: int, seed: int = 2017) -> Path:

@@ -1,7 +1,7 @@
 """Peak memory of ``pedall classify --format parquet`` as the cohort grows
 (``python -m benchmarks.parquet_memory --sizes 100000,1000000``).
 
-For each size, one synthetic cohort (``benchmarks.cohort``, seed 2017) as CSV and as
+For each size, one synthetic cohort (``pedall.testing.cohort``, seed 2017) as CSV and as
 Parquet (every column text, converted before any timing), then, each stage its own
 subprocess, timed by wall clock and CPU (``getrusage``) and sampled from /proc every
 50 ms for the peak resident memory of the whole process tree (the pedall process and its
@@ -33,10 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.cohort import write_cohort_file
 from benchmarks.run import PEDALL, Stage, machine
 from benchmarks.run import MemorySampler as TreeSampler
 from benchmarks.spark_vs_cli import cli_groups, write_parquet
+from pedall.testing.cohort import write_cohort_file
 
 IN_MEMORY = [
     sys.executable,

@@ -1,6 +1,6 @@
 """Benchmark the engines end to end (``python -m benchmarks.run``, or ``make benchmark``).
 
-In one run: generate synthetic cohorts (``benchmarks.cohort``), then, each stage in its own
+In one run: generate synthetic cohorts (``pedall.testing.cohort``), then, each stage in its own
 ``pedall`` subprocess (CSV in, JSON with the explanations out, as a user runs it):
 
 - the reference engine (pyshacl + owlrl) on 1,000 patients;
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.cohort import write_cohort_file
+from pedall.testing.cohort import write_cohort_file
 
 PEDALL = [sys.executable, "-c", "from pedall.cli.main import main; main()"]
 JSON_TO = ["--format", "json", "-o"]

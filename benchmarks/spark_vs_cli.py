@@ -1,7 +1,7 @@
 """Benchmark the same cohort through ``pedall classify`` and through Spark local[2]
 (``python -m benchmarks.spark_vs_cli --patients 1000000``).
 
-One run generates N synthetic patients (``benchmarks.cohort``) as CSV, the CLI's input,
+One run generates N synthetic patients (``pedall.testing.cohort``) as CSV, the CLI's input,
 and converts it once, before any timing, to Parquet (every column as text, row groups of
 N/8 rows so that Spark splits it over both cores), the natural input of a Spark job. Then,
 each in its own subprocess, timed by ``benchmarks.run.measure`` (wall time, the peak
@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.cohort import write_cohort_file
 from benchmarks.run import PEDALL, Measurement, Stage, machine, measure
+from pedall.testing.cohort import write_cohort_file
 
 SPARK_JOB = [sys.executable, "-m", "benchmarks.spark_vs_cli", "--spark-job"]
 

@@ -6,7 +6,7 @@ time, user + system, says more than wall time on a machine others are using):
 
 1. ``pedall --help`` (no heavy library imported);
 2. ``pedall query efs-by-risk-group``, warm: the OWL RL closure read from the cache;
-3. ``pedall classify`` of 1,000 generated patients (``benchmarks.cohort``, seed 2017), warm;
+3. ``pedall classify`` of 1,000 generated patients (``pedall.testing.cohort``, seed 2017), warm;
 4. the same query cold (``--no-cache``: the closure inferred again), for comparison.
 
 The closure cache is a fresh temporary folder (``$PEDALL_CACHE_DIR``), filled by one
@@ -29,8 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.cohort import write_cohort_file
 from pedall.knowledge.data_files import DATA_KINDS, default_root
+from pedall.testing.cohort import write_cohort_file
 
 TARGETS = {"help": 0.25, "query": 1.0, "classify": 2.0}
 

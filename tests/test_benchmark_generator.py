@@ -7,12 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from benchmarks.cohort import COLUMNS, CohortProfile, cohort_csv, patient_rows, write_cohort_file
 from rdflib import URIRef
 
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.csv_table import PatientRecord, read_csv, split_lesions
+from pedall.testing.cohort import (
+    COLUMNS,
+    CohortProfile,
+    cohort_csv,
+    patient_rows,
+    write_cohort_file,
+)
 from pedall.toolkit import toolkit
 
 SIZE = 20_000

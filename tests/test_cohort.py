@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from benchmarks.cohort import cohort_csv
 from click.testing import CliRunner
 
 from pedall import RESEARCH_NOTICE
@@ -25,6 +24,7 @@ from pedall.cohort.result_writers import CsvResults, JsonResults, NoResults
 from pedall.cohort.runner import CohortRunner
 from pedall.errors import CohortWorkerError, InputFormatError
 from pedall.knowledge.base import KnowledgeBase
+from pedall.testing.cohort import cohort_csv
 from pedall.toolkit import toolkit
 from pedall.writers.results import results_csv
 

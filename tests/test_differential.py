@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from benchmarks.cohort import CohortProfile, patient_rows
 
 from patient_rows import COMPLETE_PATIENT
 from pedall.classify.completion import FieldDomain
@@ -21,6 +20,7 @@ from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import FieldKind
 from pedall.patients.readers.csv_table import PatientRecord, read_csv
+from pedall.testing.cohort import CohortProfile, patient_rows
 from pedall.toolkit import Toolkit, toolkit
 
 # A complete B-lineage patient; each generated row changes some of its cells.

@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("pedall.cohort",),
     ("pedall.service",),
     ("pedall.cli", "pedall.spark"),  # the adapters: the command line and Spark
+    ("pedall.testing",),  # synthetic cohorts for the tests and benchmarks: nothing imports it
 )
 
 

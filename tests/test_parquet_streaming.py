@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from benchmarks.cohort import cohort_csv
 from click.testing import CliRunner
 
 from pedall import spark as pedall_spark
@@ -27,6 +26,7 @@ from pedall.cohort.output_files import open_binary_output
 from pedall.cohort.result_writers import JsonResults, ParquetResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.knowledge.base import KnowledgeBase
+from pedall.testing.cohort import cohort_csv
 from pedall.writers.parquet import write_results_parquet
 
 pa = pytest.importorskip("pyarrow")

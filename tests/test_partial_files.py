@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from benchmarks.cohort import write_cohort_file
 
 from cli_runner import CliInvoke
+from pedall.testing.cohort import write_cohort_file
 
 COHORT_ROWS = 200_000  # far more than a run classifies before the signal comes
 WAIT_SECONDS = 300.0  # for the first results to be written (loading comes first)

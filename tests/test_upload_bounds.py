@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from benchmarks.cohort import cohort_csv
 
 from cli_runner import CliInvoke
 from pedall import RESEARCH_NOTICE
@@ -33,6 +32,7 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.input_limits import DEFAULT_LIMITS, InputLimits
 from pedall.service.upload_workers import UploadRequest, UploadWorkerPool
+from pedall.testing.cohort import cohort_csv
 from service_server import RunningService, running_service
 
 CSV = {"Content-Type": "text/csv"}

@@ -1,5 +1,5 @@
 """A deterministic generator of realistic, synthetic pediatric ALL cohorts as CSV patient
-tables, for the benchmarks and the differential tests.
+tables, for the benchmarks and the tests (differential, streaming, upload bounds).
 
 The rows are synthetic: nobody's data. Where the review gives a frequency the generator
 uses it (T-lineage 10-15 %, Ph+ about 3 %, KMT2A rearrangement in about 75 % of infants,
