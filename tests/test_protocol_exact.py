@@ -1,10 +1,9 @@
-"""The SPARQL endpoint and linked data to the letter, against a real ``pedall serve`` with
-real clients (SPARQLWrapper, rdflib's result parsers, httpx): client errors are 4xx and
-engine failures 500 with a true message; ASK and every results format written exactly;
-``Vary: Accept`` on negotiated answers; literals in one canonical form in the endpoint,
-the export and the term pages; the same answers from every worker; the Turtle validation
-report agreeing with the status; the inferred export without tautologies; the versionIRI
-dereferencing."""
+"""The SPARQL endpoint to the letter, against a real ``pedall serve`` with a real client
+(SPARQLWrapper, read back by rdflib's result parsers): client errors are 4xx; ASK and every
+results format written exactly; literals in one canonical form; the same answers from every
+worker; the inferred export without tautologies. What TestClient can ask (engine failures,
+``Vary: Accept``, literals in term pages and the export, the Turtle validation report, the
+versionIRI) is in ``tests/test_router_*.py``."""
 
 from __future__ import annotations
 
@@ -12,17 +11,12 @@ import csv
 import io
 import random
 import shutil
-import time
 import warnings
 import xml.dom.minidom
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-import pyoxigraph
 import pytest
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib import OWL, RDFS, Literal, URIRef
 from rdflib.query import Result
 from SPARQLWrapper import CSV, JSON, TSV, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
@@ -40,37 +34,16 @@ from service_server import RunningService
 # rdflib 7.6 fails in a parse action on a negative decimal: the policy must not refuse it.
 NEGATIVE_DECIMAL = "SELECT * { ?s ?p -1.0 }"
 UNKNOWN_FUNCTION = "PREFIX ex: <http://example.org/> SELECT (ex:nothing(1) AS ?x) {}"
-# 21 numbers and numeric strings: pyoxigraph's ORDER BY compares them in no total order,
-# and Rust's sort aborts the process (a panic pyoxigraph is built to abort on).
-MIXED_ORDER = (
-    'SELECT ?o { VALUES ?o { "1" 1 26 22 11 17 "3" 2 "13" 27 "8" "19" 4 23 "9" 9 "12" "11" '
-    '"10" "21" 18 } } ORDER BY DESC(?o)'
-)
-LABEL_QUERY = (
-    "PREFIX pedall: <https://w3id.org/pedall/>\n"
-    "SELECT ?label WHERE { pedall:BCR-ABL1 rdfs:label ?label }"
-)
 ESCAPES = (
     'SELECT (IRI("http://example.org/a,b") AS ?iri) ("line\\r\\nnext" AS ?crlf) '
     '("tab\\there\\nand a newline" AS ?tab) ("" AS ?empty) ?unbound {}'
 )
 ESCAPED_VALUES = ["http://example.org/a,b", "line\r\nnext", "tab\there\nand a newline", "", ""]
-CSV_HEADER = (
-    "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"
-    "prephase_blasts_per_ul,mrd_eoi_percent,cr_after_induction,chromosome_count,lesions,"
-    "down_syndrome\n"
-)
 
 
 @pytest.fixture(scope="module")
 def service(pedall_service: RunningService) -> RunningService:
     return pedall_service
-
-
-@pytest.fixture(scope="module")
-def client(service: RunningService) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=service.base_url, timeout=60) as http:
-        yield http
 
 
 def sparqlwrapper(service: RunningService, query: str, return_format: str) -> SPARQLWrapper:
@@ -80,13 +53,7 @@ def sparqlwrapper(service: RunningService, query: str, return_format: str) -> SP
     return endpoint
 
 
-def version_name(knowledge_base: KnowledgeBase) -> str:
-    version = knowledge_base.graph.value(URIRef("https://w3id.org/pedall/ontology"), OWL.versionIRI)
-    assert isinstance(version, URIRef)
-    return str(version).rsplit("/", 1)[-1]
-
-
-# --- client errors are 4xx, engine failures 500 ---------------------------------------------
+# --- client errors are 4xx ---------------------------------------------------------------------
 
 
 def test_a_negative_decimal_is_answered(service: RunningService) -> None:
@@ -117,37 +84,9 @@ def test_what_rdflib_cannot_parse_is_still_checked(
     assert check_query("ASK { ?s ?p -2.5 }").form is QueryForm.ASK
 
 
-def test_an_unknown_function_is_a_client_error(
-    service: RunningService, client: httpx.Client
-) -> None:
+def test_an_unknown_function_is_a_client_error(service: RunningService) -> None:
     with pytest.raises(QueryBadFormed, match="is not supported"):
         sparqlwrapper(service, UNKNOWN_FUNCTION, JSON).query()
-    response = client.get("/sparql", params={"query": UNKNOWN_FUNCTION})
-    assert response.status_code == 400
-    assert "<http://example.org/nothing>" in response.text
-
-
-def test_an_engine_failure_is_500_with_a_true_message_and_a_fresh_worker(
-    client: httpx.Client,
-) -> None:
-    before = set(client.get("/health").json()["query_workers"])
-    response = client.get("/sparql", params={"query": MIXED_ORDER})
-    if response.status_code == 200:  # a pyoxigraph that sorts mixed values in a total order
-        assert len(response.json()["results"]["bindings"]) == 21
-        return
-    assert response.status_code == 500
-    assert "total order" in response.text and "ORDER BY STR(?x)" in response.text
-    assert "memory" not in response.text and "MB" not in response.text
-    answer = client.get("/sparql", params={"query": LABEL_QUERY, "format": "csv"})
-    assert answer.text.splitlines() == ["label", "BCR::ABL1"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        health = client.get("/health").json()
-        if len(health["query_workers"]) == 2 and health["idle_query_workers"] == 2:
-            break
-        time.sleep(0.2)
-    assert len(health["query_workers"]) == 2
-    assert set(health["query_workers"]) != before, "the worker that failed was replaced"
 
 
 # --- exact formats --------------------------------------------------------------------------
@@ -202,53 +141,6 @@ def test_xml_writes_a_carriage_return_as_a_character_reference(service: RunningS
     assert literals == ESCAPED_VALUES[1:4]
     parsed = list(Result.parse(io.BytesIO(raw), format="xml"))
     assert str(parsed[0][1]) == "line\r\nnext"  # type: ignore[index]
-
-
-def test_vary_accept_on_every_negotiated_answer(
-    client: httpx.Client, knowledge_base: KnowledgeBase
-) -> None:
-    version = version_name(knowledge_base)
-    requests = [
-        ("/sparql", {"query": LABEL_QUERY}, "text/csv"),
-        ("/sparql", {}, "text/turtle"),  # the service description
-        ("/sparql", {}, "image/png"),  # 406
-        ("/sparql", {}, "text/html"),  # 303 to the query page
-        ("/sparql", {"query": LABEL_QUERY}, "image/png"),  # 406 from a worker
-        ("/.well-known/void", {}, "application/n-triples"),
-        ("/.well-known/void", {}, "image/png"),  # 406
-        ("/id/BCR-ABL1", {}, "text/html"),
-        ("/id/BCR-ABL1", {}, "text/turtle"),
-        ("/id/BCR-ABL1", {}, "image/png"),  # 406
-        ("/ontology", {}, "text/turtle"),
-        (f"/ontology/{version}", {}, "text/turtle"),
-        (f"/id/ontology/{version}", {}, "text/turtle"),  # 303 to the version
-    ]
-    for path, params, accept in requests:
-        response = client.get(path, params=params, headers={"Accept": accept})
-        assert response.status_code in (200, 303, 406), (path, accept, response.status_code)
-        assert "Accept" in response.headers.get("vary", ""), (path, accept)
-
-
-def test_literals_in_one_canonical_form_in_endpoint_export_and_term_pages(
-    client: httpx.Client,
-) -> None:
-    query = (
-        "PREFIX pedall: <https://w3id.org/pedall/>\n"
-        "SELECT ?figure ?value WHERE { ?figure pedall:value ?value "
-        "FILTER(DATATYPE(?value) = xsd:decimal && ?value = ROUND(?value)) } "
-        "ORDER BY ?figure LIMIT 1"
-    )
-    binding = client.get("/sparql", params={"query": query}).json()["results"]["bindings"][0]
-    figure, lexical = binding["figure"]["value"], binding["value"]["value"]
-    assert lexical.endswith(".0"), lexical  # "50.0", as Turtle writes it, never "50"
-    written = f'"{lexical}"^^<{XSD.decimal}>'
-    term = client.get(f"/id/{figure.rsplit('/', 1)[-1]}", params={"format": "nt"}).text
-    assert f"<https://w3id.org/pedall/value> {written} ." in term
-    export = client.get("/graph.nt").text
-    assert f"<{figure}> <https://w3id.org/pedall/value> {written} ." in export
-    computed = client.get("/sparql", params={"query": "SELECT (2.0 * 3 AS ?x) (1E2 AS ?y) {}"})
-    values = computed.json()["results"]["bindings"][0]
-    assert (values["x"]["value"], values["y"]["value"]) == ("6.0", "1.0E2")
 
 
 @pytest.mark.parametrize(
@@ -308,35 +200,7 @@ def test_library_answers_and_blank_node_labels_are_the_same_in_every_worker(
     assert b"_:c14n" in answers[0][-1]  # canonical labels, the same in every run
 
 
-# --- validation report, inferred export, versionIRI ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("row", "status", "conforms"),
-    [
-        ("VR-OK,F,4,12000,B,CNS1,false,200,0.005,true,46,ETV6-RUNX1,false\n", 200, True),
-        ("VR-WARN,F,4,150,B,CNS1,false,200,0.005,true,46,ETV6-RUNX1,false\n", 200, True),
-        ("VR-BAD,F,seven,12000,B,CNS1,false,200,0.005,true,46,ETV6-RUNX1,false\n", 422, False),
-    ],
-)
-def test_turtle_validation_report_agrees_with_the_status(
-    client: httpx.Client, row: str, status: int, conforms: bool
-) -> None:
-    response = client.post(
-        "/validate",
-        content=(CSV_HEADER + row).encode(),
-        headers={"Content-Type": "text/csv", "Accept": "text/turtle"},
-    )
-    assert response.status_code == status
-    report = Graph().parse(data=response.text, format="turtle")
-    assert list(report.objects(None, SH.conforms)) == [Literal(conforms)]
-    warnings_reported = client.post(
-        "/validate", content=(CSV_HEADER + row).encode(), headers={"Content-Type": "text/csv"}
-    ).json()
-    assert warnings_reported["conforms"] is conforms
-    if not conforms:
-        (comment,) = report.objects(None, RDFS.comment)
-        assert "reading the input" in comment
+# --- the inferred export ----------------------------------------------------------------------
 
 
 def test_inferred_export_has_no_tautologies(knowledge_base: KnowledgeBase) -> None:
@@ -367,26 +231,3 @@ def test_inferred_export_is_accepted_by_hermit(
         warnings.simplefilter("ignore")
         owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
     assert list(world.inconsistent_classes()) == []
-
-
-def test_the_version_iri_dereferences(client: httpx.Client, knowledge_base: KnowledgeBase) -> None:
-    version = version_name(knowledge_base)
-    response = client.get(f"/ontology/{version}", headers={"Accept": "text/turtle"})
-    assert response.status_code == 200
-    graph = Graph()
-    graph.parse(
-        data=pyoxigraph.serialize(
-            pyoxigraph.parse(response.content, format=pyoxigraph.RdfFormat.TURTLE),
-            format=pyoxigraph.RdfFormat.N_TRIPLES,
-        ),
-        format="nt",
-    )
-    ontology = URIRef("https://w3id.org/pedall/ontology")
-    assert (ontology, RDF.type, OWL.Ontology) in graph
-    assert (ontology, OWL.versionIRI, URIRef(f"{ontology}/{version}")) in graph
-    redirect = client.get(f"/id/ontology/{version}", headers={"Accept": "text/turtle"})
-    assert redirect.status_code == 303
-    assert redirect.headers["location"].endswith(f"/ontology/{version}")
-    assert client.get("/ontology/1999-01-01").status_code == 404
-    module = client.get(f"/id/ontology/lesions/{version}", headers={"Accept": "text/turtle"})
-    assert module.status_code == 303 and module.headers["location"] == "/id/ontology/lesions"

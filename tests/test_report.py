@@ -1,8 +1,9 @@
-"""The cohort report (``pedall report``, ``POST /report``): one HTML file with no external
-reference, inline SVG charts with a text alternative, the patient table with criteria and
-sources, the research-use notice, and the 10-year EFS of Fig. 1 read from the graph; the
-same report from Parquet results (a file, or a folder as Spark writes); and in headless
-Chromium, offline at desktop and phone width, with every request on the file itself."""
+"""The cohort report (``pedall report``; ``POST /report`` in ``test_router_report.py``): one
+HTML file with no external reference, inline SVG charts with a text alternative, the patient
+table with criteria and sources, the research-use notice, and the 10-year EFS of Fig. 1 read
+from the graph; the same report from Parquet results (a file, or a folder as Spark writes);
+and in headless Chromium, offline at desktop and phone width, with every request on the file
+itself."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser
@@ -25,7 +25,6 @@ from pedall.cohort.report import cohort_report, outcome_figures
 from pedall.cohort.report_data import ReportContent, is_results_file
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
-from service_server import RunningService
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -253,31 +252,6 @@ def test_a_parquet_file_that_is_not_results_or_a_table_is_a_located_error(tmp_pa
     assert result.exit_code == 1
     issues = Page(out.read_text("utf-8")).text_by_id["issues-table"]
     assert "(whole row or file)" in issues and "Parquet" in issues
-
-
-@pytest.mark.slow
-def test_post_report_answers_the_html_report(pedall_service: RunningService) -> None:
-    url = f"{pedall_service.base_url}/report"
-    answer = httpx.post(
-        url, content=EXAMPLES.read_bytes(), headers={"Content-Type": "text/csv"}, timeout=120
-    )
-    assert answer.status_code == 422  # P13's age, reported in the page
-    assert answer.headers["content-type"].startswith("text/html")
-    assert answer.headers["cache-control"] == "no-store"
-    assert "default-src 'none'" in answer.headers["content-security-policy"]
-    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
-    assert_self_contained(answer.text)
-    assert "P01" in Page(answer.text).text_by_id["patient-table"]
-    clean = httpx.post(
-        url,
-        content=b"patient_id,age_years\nA,16\n",
-        headers={"Content-Type": "text/csv"},
-        timeout=120,
-    )
-    assert clean.status_code == 200
-    refused = httpx.post(url, content=b"x", headers={"Content-Type": "image/png"}, timeout=30)
-    assert refused.status_code == 415
-    assert "patient_id" not in pedall_service.log_text()
 
 
 # -- in headless Chromium -------------------------------------------------------------

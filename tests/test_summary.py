@@ -1,7 +1,7 @@
-"""The cohort summary (``pedall classify --summary``, ``POST /classify?summary=true``) and the
-to-do list (``--to-do COLUMN``): the counts equal what the per-patient results say, the
-JSON contract is unchanged without ``--summary``, and what each column would settle is
-counted from the outcomes' ``deciding``, largest first."""
+"""The cohort summary (``pedall classify --summary``; ``POST /classify?summary=true`` in
+``test_router_patients.py``) and the to-do list (``--to-do COLUMN``): the counts equal what
+the per-patient results say, the JSON contract is unchanged without ``--summary``, and what
+each column would settle is counted from the outcomes' ``deciding``, largest first."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -28,7 +27,6 @@ from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.cohort.summary import UNDETERMINED, ClassificationSummary, SummaryEntry, summarize
 from pedall.cohort.to_do import ToDoList
 from pedall.knowledge.base import KnowledgeBase
-from service_server import RunningService
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
 # A cohort with every kind of row: complete, provisional (one or several missing fields,
@@ -403,21 +401,3 @@ def test_the_streamed_and_the_in_memory_summary_agree(knowledge_base: KnowledgeB
         issues = runner.classify_files(files, NoResults(), streamed.add)
     streamed.add_issues(issues)
     assert streamed.as_dict() == in_memory.as_dict()
-
-
-@pytest.mark.slow
-def test_post_classify_with_summary(pedall_service: RunningService) -> None:
-    body = cohort_csv()
-    headers = {"Content-Type": "text/csv"}
-    url = f"{pedall_service.base_url}/classify"
-    plain = httpx.post(url, content=body, headers=headers, timeout=60)
-    summarized = httpx.post(
-        url, params={"summary": "true"}, content=body, headers=headers, timeout=60
-    )
-    assert plain.status_code == summarized.status_code == 422
-    assert "summary" not in plain.json()
-    document = summarized.json()
-    assert list(document) == ["results", "errors", "warnings", "summary", "notice"]
-    assert as_expected(document["summary"]) == expected_summary(document)
-    bad = httpx.post(url, params={"summary": "maybe"}, content=body, headers=headers, timeout=60)
-    assert bad.status_code == 400

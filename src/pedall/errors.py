@@ -21,6 +21,7 @@
      +-- UploadLimitError (RuntimeError)     an upload over the service's time or memory limit
      +-- ServiceBusyError (RuntimeError)     every upload worker stayed busy
      +-- UnknownTermError (LookupError)      no such term (or download) in the graph
+     +-- DocsUnavailableError (RuntimeError) the HTML documentation's optional extra is missing
      +-- BadRequestError (ValueError)        a request parameter pedall cannot use
      |    +-- ShapesError                    a user's SHACL shapes pedall cannot run
      |         +-- ShapesSyntaxError         not valid Turtle (with the line)
@@ -123,6 +124,11 @@ class ServiceBusyError(PedallError, RuntimeError):
 
 class UnknownTermError(PedallError, LookupError):
     """A term or download the knowledge graph does not have (HTTP 404)."""
+
+
+class DocsUnavailableError(PedallError, RuntimeError):
+    """The HTML documentation of the ontology needs an extra that is not installed
+    (pyLODE, ``pip install 'pedall[docs]'``); the message says how to get it (HTTP 503)."""
 
 
 class BadRequestError(PedallError, ValueError):

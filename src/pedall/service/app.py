@@ -3,14 +3,17 @@ the patient endpoints and the pages; nothing is built at import time.
 
 Startup loads the knowledge base, computes its inferences once, and starts the query
 workers with the graph (inferred triples included) and the upload workers that read
-patient uploads. Errors map to HTTP statuses in one place (``ERROR_STATUS``).
+patient uploads. Errors map to HTTP statuses and one JSON error body in one place
+(``ERROR_STATUS``, ``answer_error``): routers raise ``pedall.errors``, never answer an error
+themselves.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Request
@@ -20,14 +23,17 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Match, Mount
 
 from pedall import RESEARCH_NOTICE, __version__
 from pedall.errors import (
     BadRequestError,
     DataFileError,
+    DocsUnavailableError,
     ForbiddenQueryError,
     InputFormatError,
     InputLimitError,
+    KaryotypeError,
     NotAcceptableError,
     PatientDataError,
     PedallError,
@@ -58,7 +64,11 @@ from pedall.service.pages import pages_router
 from pedall.service.patient_api import ANSWER_SECTIONS, patient_router
 from pedall.service.query_workers import QueryWorkerPool
 from pedall.service.report_api import report_router
-from pedall.service.security_headers import LOOPBACK_HOSTS, SecurityHeadersMiddleware
+from pedall.service.security_headers import (
+    LOOPBACK_HOSTS,
+    SECURITY_HEADERS,
+    SecurityHeadersMiddleware,
+)
 from pedall.service.settings import ServiceSettings
 from pedall.service.shacl_endpoint import shacl_router
 from pedall.service.sparql_protocol import sparql_router
@@ -85,8 +95,10 @@ ERROR_STATUS: tuple[tuple[type[PedallError], int], ...] = (
     (InputFormatError, 400),
     (BadRequestError, 400),
     (PatientDataError, 422),
+    (KaryotypeError, 422),  # a cell's problem, as PatientDataError's
     (QueryEngineError, 500),
     (QueryWorkerError, 503),
+    (DocsUnavailableError, 503),
     (DataFileError, 500),
 )
 
@@ -147,46 +159,80 @@ def error_code(error: PedallError) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-async def pedall_error(request: Request, error: Exception) -> Response:
-    """The one error contract: every ``PedallError`` a router raises answers with its status
-    and ``{"error": code, "message": text}`` (plain text on ``/sparql``, as SPARQL clients
-    expect); answers that negotiate say ``Vary: Accept``. A browser asking for an
-    unknown term gets a page with suggestions instead."""
-    assert isinstance(error, PedallError)
-    status = status_for(error)
-    message = str(error)
-    headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+# Starlette's own errors (no such route, wrong method), by status.
+HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed"}
+INTERNAL_ERROR = "internal-error"
+INTERNAL_MESSAGE = "the service failed on this request; its log says why"
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What an error answers: its status, ``error`` code, message and extra headers."""
+
+    status: int
+    code: str
+    message: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def error_answer(error: Exception) -> ErrorAnswer:
+    """The answer to ``error``: a ``PedallError`` by ``ERROR_STATUS``; Starlette's own
+    (no such route, wrong method) by its status, with its headers (``Allow``); a
+    parameter FastAPI could not read (``inferred=maybe``) as ``BadRequestError``; any
+    other failure 500 ``internal-error``, its text left to the log (never to a client)."""
+    if isinstance(error, PedallError):
+        return ErrorAnswer(status_for(error), error_code(error), str(error))
+    if isinstance(error, StarletteHTTPException):
+        code = HTTP_ERROR_CODES.get(error.status_code, "http-error")
+        return ErrorAnswer(error.status_code, code, str(error.detail), error.headers or {})
+    if isinstance(error, RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        return error_answer(BadRequestError(problems))
+    return ErrorAnswer(500, INTERNAL_ERROR, INTERNAL_MESSAGE)
+
+
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods the routes of the request's path take, for a 405's ``Allow`` (a mounted
+    app, such as ``/static``, says its own: empty here)."""
+    scope = request.scope
+    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    return ", ".join(
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches(
+                {"type": "http", "path": scope["path"], "root_path": root_path, "method": method}
+            )[0]
+            is Match.FULL
+            for route in request.app.router.routes
+            if not isinstance(route, Mount)
+        )
+    )
+
+
+async def answer_error(request: Request, error: Exception) -> Response:
+    """The one exception handler: every error a router raises answers with its status
+    and ``{"error": code, "message": text}`` (``error_answer``), ``Cache-Control:
+    no-store`` and ``Vary: Accept``; on ``/sparql`` the message is plain text, as SPARQL
+    clients expect. A browser asking for an unknown term gets a page with suggestions."""
     if isinstance(error, UnknownTermError) and (page := unknown_term_page(request, error)):
         return page
+    answer = error_answer(error)
+    headers = {**answer.headers, "Cache-Control": "no-store", "Vary": "Accept"}
+    if "Allow" in headers:  # Starlette's names the methods of the path's first route only
+        headers["Allow"] = allowed_methods(request) or headers["Allow"]
+    if answer.code == INTERNAL_ERROR:  # answered outside the middleware that adds these
+        headers = {**SECURITY_HEADERS, **headers}
     if request.url.path.startswith("/sparql"):
-        return PlainTextResponse(message + "\n", status_code=status, headers=headers)
-    return JSONResponse(
-        {"error": error_code(error), "message": message}, status_code=status, headers=headers
-    )
-
-
-HTTP_ERROR_CODES = {404: "not-found", 405: "method-not-allowed"}
-
-
-async def http_error(request: Request, error: Exception) -> Response:
-    """Starlette's own errors (no such route, wrong method) in the same JSON shape."""
-    assert isinstance(error, StarletteHTTPException)
-    code = HTTP_ERROR_CODES.get(error.status_code, "http-error")
-    return JSONResponse(
-        {"error": code, "message": str(error.detail)},
-        status_code=error.status_code,
-        headers={**(error.headers or {}), "Cache-Control": "no-store"},
-    )
-
-
-async def parameter_error(request: Request, error: Exception) -> Response:
-    """A query parameter FastAPI could not read (``inferred=maybe``): 400, same shape."""
-    assert isinstance(error, RequestValidationError)
-    problems = "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
-        for problem in error.errors()
-    )
-    return await pedall_error(request, BadRequestError(problems))
+        return PlainTextResponse(answer.message + "\n", answer.status, headers)
+    body = {"error": answer.code, "message": answer.message}
+    return JSONResponse(body, answer.status, headers)
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -221,9 +267,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         SecurityHeadersMiddleware,
         allowed_hosts=(*LOOPBACK_HOSTS, settings.host, *settings.allowed_hosts),
     )
-    app.add_exception_handler(PedallError, pedall_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, parameter_error)
+    for kind in (PedallError, StarletteHTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(kind, answer_error)
     app.include_router(sparql_router())
     app.include_router(linked_data_router())
     app.include_router(ontology_docs_router())

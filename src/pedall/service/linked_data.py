@@ -6,7 +6,8 @@ downloads in each format.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -32,13 +33,28 @@ from pedall.service.term_views import compact, local_name, term_iri
 NAME_SAFE = "/:@!$&'()*+,;=-._~"
 
 
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+
+
+def get_and_head(router: APIRouter, path: str, *, name: str) -> Callable[[Endpoint], Endpoint]:
+    """Route GET and HEAD of ``path`` to the decorated endpoint; only GET is in the OpenAPI
+    schema (one route for both would give its two operations one operation ID)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(path, endpoint, name=name, methods=["GET"], response_class=Response)
+        router.add_api_route(
+            path, endpoint, methods=["HEAD"], response_class=Response, include_in_schema=False
+        )
+        return endpoint
+
+    return register
+
+
 def linked_data_router() -> APIRouter:
     """The routes of term dereferencing and graph downloads."""
     router = APIRouter(tags=["Linked data"])
 
-    @router.api_route(
-        "/id/{name:path}", name="term", methods=["GET", "HEAD"], response_class=Response
-    )
+    @get_and_head(router, "/id/{name:path}", name="term")
     def term(
         request: Request,
         name: str,
@@ -114,9 +130,7 @@ def linked_data_router() -> APIRouter:
             request, "terms.html", {"groups": state.term_views.index(), "notice": RESEARCH_NOTICE}
         )
 
-    @router.api_route(
-        "/graph.{extension}", name="graph_file", methods=["GET", "HEAD"], response_class=Response
-    )
+    @get_and_head(router, "/graph.{extension}", name="graph_file")
     def graph_file(
         request: Request,
         extension: str,
@@ -127,9 +141,7 @@ def linked_data_router() -> APIRouter:
             raise UnknownTermError(f"no download graph.{extension}; try graph.ttl")
         return download_response(request, DOWNLOAD_EXTENSIONS[extension], inferred=inferred)
 
-    @router.api_route(
-        "/download", name="download", methods=["GET", "HEAD"], response_class=Response
-    )
+    @get_and_head(router, "/download", name="download")
     def download(
         request: Request,
         format: Annotated[str, Query(description="ttl, jsonld, nt or xml.")] = "ttl",

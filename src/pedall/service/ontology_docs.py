@@ -13,13 +13,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from pedall.errors import NotAcceptableError, UnknownTermError
+from pedall.errors import DocsUnavailableError, NotAcceptableError, UnknownTermError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI
 from pedall.query.ontology_docs import OntologyDocs, render_ontology_docs
 from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE
+from pedall.service.linked_data import get_and_head
 from pedall.service.negotiation import (
     GRAPH_FORMATS,
     GRAPH_TYPES,
@@ -60,9 +61,7 @@ def ontology_docs_router() -> APIRouter:
     router = APIRouter(tags=["Linked data"])
     rendered = RenderedDocs()
 
-    @router.api_route(
-        "/ontology", name="ontology", methods=["GET", "HEAD"], response_class=Response
-    )
+    @get_and_head(router, "/ontology", name="ontology")
     async def ontology(
         request: Request,
         inferred: Annotated[bool, Query(description="Add inferred triples (RDF only).")] = False,
@@ -72,12 +71,7 @@ def ontology_docs_router() -> APIRouter:
         RDF/XML of the whole graph by Accept (or format); 406 for anything else."""
         return await ontology_document(request, inferred, format)
 
-    @router.api_route(
-        "/ontology/{version}",
-        name="ontology_version",
-        methods=["GET", "HEAD"],
-        response_class=Response,
-    )
+    @get_and_head(router, "/ontology/{version}", name="ontology_version")
     async def ontology_version(
         request: Request,
         version: str,
@@ -111,11 +105,7 @@ def ontology_docs_router() -> APIRouter:
         try:
             docs = await run_in_threadpool(rendered.get, state.knowledge)
         except ModuleNotFoundError as error:  # pyLODE is an extra: say how to get it
-            return JSONResponse(
-                {"error": "docs-unavailable", "message": str(error)},
-                status_code=503,
-                headers={**headers, "Cache-Control": "no-store"},
-            )
+            raise DocsUnavailableError(str(error)) from None
         headers["Content-Security-Policy"] = docs_security_policy(docs)
         return Response(docs.html, media_type=HTML, headers=headers)
 

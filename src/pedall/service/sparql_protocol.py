@@ -14,7 +14,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from pedall.errors import ForbiddenQueryError, QuerySyntaxError, ReadOnlyError
+from pedall.errors import (
+    ForbiddenQueryError,
+    NotAcceptableError,
+    QuerySyntaxError,
+    ReadOnlyError,
+    UnsupportedMediaTypeError,
+)
 from pedall.service.description import ServiceAddresses, service_description
 from pedall.service.graph_downloads import serialize_for
 from pedall.service.negotiation import GRAPH_FORMATS, GRAPH_TYPES, HTML, format_override, negotiate
@@ -87,11 +93,9 @@ def sparql_router() -> APIRouter:
             except UnicodeDecodeError as error:
                 raise QuerySyntaxError(f"the query is not UTF-8 text: {error}") from None
         else:
-            return Response(
+            raise UnsupportedMediaTypeError(
                 f"unsupported Content-Type {content_type or '(none)'!r}; "
-                f"send {FORM} or {SPARQL_QUERY}\n",
-                status_code=415,
-                media_type="text/plain",
+                f"send {FORM} or {SPARQL_QUERY}"
             )
         if "update" in parameters:
             raise ReadOnlyError(READ_ONLY_MESSAGE)
@@ -156,9 +160,7 @@ def describe_service(
         )
     if media_type is None:
         offered = ", ".join(sorted(set(GRAPH_TYPES.values())))
-        return Response(
-            f"not acceptable; offered: {offered}\n", 406, headers=VARY, media_type="text/plain"
-        )
+        raise NotAcceptableError(f"not acceptable; offered: {offered}")
     addresses = ServiceAddresses(str(request.url_for("sparql")), str(request.base_url))
     graph = service_description(addresses, state.statistics)
     return Response(serialize_for(graph, media_type), media_type=media_type, headers=VARY)
