@@ -209,3 +209,39 @@ def test_the_query_store_text_comes_from_the_cache(
     text = loaded.inferred_ntriples()
     assert "inferred" not in vars(loaded)  # no rdflib graph was built for it
     assert isomorphic(Graph().parse(data=text, format="nt"), expected)
+
+
+# Literals the cache's line reader must give back exactly: a plain and an explicitly typed
+# string (different terms in RDF 1.1 as rdflib keeps them), a language tag's case, the
+# escapes the writer makes, a raw U+2028 (a line end to str.splitlines) and a tab.
+LITERALS = """
+@prefix pedall: <https://w3id.org/pedall/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+pedall:Words rdfs:label "plain" , "typed"^^xsd:string , "colour"@en-GB , "12"^^xsd:integer ;
+    rdfs:comment "say \\"hi\\"\\nback\\\\slash\\r\\tand\u2028more" , \"\"\"two
+lines\"\"\" .
+"""
+
+
+def test_the_cache_gives_back_every_literal_exactly(
+    files: DataFiles, cache: ClosureCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (files.folder("ontology") / "words.ttl").write_text(LITERALS, encoding="utf-8")
+    first = KnowledgeBase(files, cache)
+    computed = first.inferred
+    no_inference(monkeypatch)
+    loaded = KnowledgeBase(files, cache)
+
+    def written(graph: Graph) -> set[str]:  # each triple as N-Triples (exact terms)
+        return {
+            " ".join(term.n3() for term in triple)
+            for triple in graph
+            if not any(isinstance(term, BNode) for term in triple)
+        }
+
+    assert written(loaded.inferred) == written(computed)
+    assert written(loaded.graph) == written(first.graph)
+    labels = {label.n3() for label in loaded.graph.objects(PEDALL.Words, RDFS.label)}
+    assert {'"plain"', '"colour"@en-GB'} <= labels
+    assert '"typed"^^<http://www.w3.org/2001/XMLSchema#string>' in labels
