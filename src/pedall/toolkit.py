@@ -9,16 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from threading import Lock
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from pedall.classify.fast_engine import FastEngine
-from pedall.classify.reference_engine import ReferenceEngine
 from pedall.classify.schemes import Schemes, read_schemes
 from pedall.classify.spec import EngineSpec
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import PatientModel
 from pedall.patients.readers.rdf import RdfPatientFields
 from pedall.validate.checker import DataQualityChecker
+
+if TYPE_CHECKING:
+    from pedall.classify.reference_engine import ReferenceEngine
 
 
 @dataclass(eq=False)
@@ -50,6 +53,9 @@ class Toolkit:
 
     @cached_property
     def reference_engine(self) -> ReferenceEngine:
+        # imported on first use: only the commands run with --engine reference need it
+        from pedall.classify.reference_engine import ReferenceEngine
+
         return ReferenceEngine(self.engine_spec)
 
     @cached_property
