@@ -6,10 +6,15 @@ Each worker process holds its own compiled engine (built once, in the parent bef
 fork where the platform forks, else once per worker from the data files and the closure
 cache) and its own memo, which is bounded by the distinct profiles of the data, not by the
 size of the cohort.
+
+What the workers inherit is frozen for the garbage collector (``gc.freeze``) across the
+fork, so their collections never walk the knowledge graphs and the compiled engine (they
+spent an eighth of their time there), and workers collect their young objects less often.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -64,6 +69,12 @@ class BatchWorker:
     toolkit: Toolkit
     json: JsonRenderer = field(default_factory=JsonRenderer)
 
+    def compile(self) -> None:
+        """Build the engine and the checker every batch uses now, not on the first batch
+        (before the fork, so the workers inherit them instead of each compiling its own)."""
+        self.toolkit.fast_engine  # noqa: B018
+        self.toolkit.data_quality  # noqa: B018
+
     def run(self, batch: Batch) -> list[RowOutcome]:
         reader = RowReader(batch.header, self.toolkit.model, batch.source)
         reads = [reader.read(line, row) for line, row in batch.rows]
@@ -108,6 +119,10 @@ class BatchWorker:
 
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker
 
+# A worker allocates and frees objects by the million: collecting its young generation
+# every 10,000 allocations rather than Python's 700 costs it a few percent less time.
+YOUNG_OBJECTS_BEFORE_COLLECTING = 10_000
+
 
 def _start_worker(
     local: BatchWorker | None, files: DataFiles | None, cache: ClosureCache | None
@@ -120,6 +135,10 @@ def _start_worker(
     else:
         assert files is not None
         _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
+        _worker.compile()
+        gc.freeze()  # built here, kept to the end: no collection needs to walk it
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_OBJECTS_BEFORE_COLLECTING, older, oldest)
 
 
 def run_batch(batch: Batch) -> list[RowOutcome]:
@@ -143,16 +162,19 @@ def start_pool(local: BatchWorker, processes: int, kb: KnowledgeBase) -> Process
     the run with ``BrokenProcessPool`` rather than leaving it waiting.
     """
     if "fork" in multiprocessing.get_all_start_methods():
-        pool = ProcessPoolExecutor(
-            processes, multiprocessing.get_context("fork"), _start_worker, (local, None, None)
-        )
-    else:
-        kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
-        pool = ProcessPoolExecutor(
-            processes,
-            multiprocessing.get_context("spawn"),
-            _start_worker,
-            (None, kb.files, kb.cache),
-        )
+        local.compile()
+        gc.freeze()  # the workers inherit every object frozen; here they thaw once forked
+        try:
+            pool = ProcessPoolExecutor(
+                processes, multiprocessing.get_context("fork"), _start_worker, (local, None, None)
+            )
+            pool.submit(_started).result()  # a forking pool starts all its workers at once
+        finally:
+            gc.unfreeze()
+        return pool
+    kb.inferred  # noqa: B018  inferred (and cached) once, read by each worker
+    pool = ProcessPoolExecutor(
+        processes, multiprocessing.get_context("spawn"), _start_worker, (None, kb.files, kb.cache)
+    )
     pool.submit(_started).result()
     return pool
