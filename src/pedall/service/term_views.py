@@ -6,7 +6,7 @@ exports write them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -43,8 +43,9 @@ def ordered(nodes: Iterable[Node]) -> list[Node]:
     return sorted(nodes, key=str)
 
 
-def concise_description(graph: Graph, subject: Node) -> Graph:
-    """The triples about ``subject`` in ``graph``, following blank-node objects."""
+def concise_description(graphs: Sequence[Graph], subject: Node) -> Graph:
+    """The triples about ``subject`` in the union of ``graphs``, following blank-node
+    objects (read from each graph in place: building the union costs far more)."""
     description = Graph()
     for prefix, namespace in PREFIXES.items():
         description.bind(prefix, namespace, override=True)
@@ -54,12 +55,13 @@ def concise_description(graph: Graph, subject: Node) -> Graph:
         if node in seen:
             continue
         seen.add(node)
-        for _, predicate, obj in graph.triples((node, None, None)):
-            if isinstance(node, Literal) or not isinstance(predicate, URIRef):
-                continue
-            description.add((node, predicate, canonical_node(obj)))
-            if isinstance(obj, BNode):
-                pending.append(obj)
+        for graph in graphs:
+            for _, predicate, obj in graph.triples((node, None, None)):
+                if isinstance(node, Literal) or not isinstance(predicate, URIRef):
+                    continue
+                description.add((node, predicate, canonical_node(obj)))
+                if isinstance(obj, BNode):
+                    pending.append(obj)
     return description
 
 
@@ -125,10 +127,8 @@ class TermViews:
 
     def description(self, iri: URIRef, *, inferred: bool) -> Graph:
         """The concise bounded description of ``iri``, with inferred triples if asked."""
-        graph = self.asserted
-        if inferred:
-            graph = self.asserted + self.inferred
-        return concise_description(graph, iri)
+        graphs = (self.asserted, self.inferred) if inferred else (self.asserted,)
+        return concise_description(graphs, iri)
 
     def link(self, node: Node) -> Link:
         """How a node appears on a page: a term by its label, an IRI as a link, a blank node
