@@ -3,7 +3,9 @@
 An installed wheel carries them under ``pedall/data/``; an editable install or a bare
 checkout reads them from the top of the source tree. Every other module asks here.
 A caller may also pass its own root (a copy of the data files), which is how the tests
-show that a changed threshold changes a classification without a code change.
+show that a changed threshold changes a classification without a code change. Which
+shapes files an engine loads together (a shape group) is declared in their headers and
+read by ``pedall.knowledge.shape_groups``.
 """
 
 from __future__ import annotations
@@ -14,18 +16,6 @@ from importlib.resources import files
 from pathlib import Path
 
 DATA_KINDS = ("ontology", "shapes", "queries")
-# Shape files that work together: the classification rules and criteria (with the derived
-# findings they read), and the patient data-quality shapes (with the derived-finding
-# conditions they reuse, so a threshold is written once).
-SHAPE_GROUPS = {
-    "classification": (
-        "derived-findings.ttl",
-        "risk-conditions.ttl",
-        "cmcp-all2008.ttl",
-        "nci-rome.ttl",
-    ),
-    "data-quality": ("patient-data.ttl", "derived-findings.ttl"),
-}
 ENV_DATA_ROOT = "PEDALL_DATA_ROOT"
 
 
@@ -81,11 +71,20 @@ class DataFiles:
         return self.folder("shapes") / name
 
     def shape_group(self, group: str) -> list[Path]:
-        """The shape files of one group of ``SHAPE_GROUPS`` (``classification``,
-        ``data-quality``)."""
-        if group not in SHAPE_GROUPS:
-            raise ValueError(f"unknown shape group {group!r}; expected one of {list(SHAPE_GROUPS)}")
-        return [self.shape_file(name) for name in SHAPE_GROUPS[group]]
+        """The shapes files of one group (``classification``, ``data-quality``): the files
+        whose header declares ``pedall:shapeGroup`` with that name and the shapes files
+        they import, imported files first. ``DataFileError`` for a group no file declares
+        (naming those declared) or an import no file declares."""
+        # Imported here: only the commands that classify or validate read the headers.
+        from pedall.knowledge.shape_groups import shape_group
+
+        return shape_group(self.folder("shapes"), group)
+
+    def shape_groups(self) -> dict[str, list[Path]]:
+        """Every shape group the shapes files declare, by name, with its files."""
+        from pedall.knowledge.shape_groups import shape_groups
+
+        return shape_groups(self.folder("shapes"))
 
     def query_files(self) -> list[Path]:
         return sorted(self.folder("queries").glob("*.rq"))

@@ -1,7 +1,8 @@
 """Check the data files as a curator would before a release (``pedall check``).
 
-Four checks, each giving located failures: every Turtle file is in canonical form; the
-knowledge graph conforms to ``shapes/knowledge-graph.ttl``; every quality-check query
+Five checks, each giving located failures: every Turtle file is in canonical form; every
+shape group resolves (the shapes files its headers import exist); the knowledge graph
+conforms to ``shapes/knowledge-graph.ttl``; every quality-check query
 ``queries/qc/*-violation.rq`` returns no row over the ontology and the shapes together
 (some compare a criterion with its rule, or a figure with a shape's bound); and every
 query header passes pedall's header parser and reads the same as YAML the way grlc reads
@@ -116,9 +117,18 @@ def header_failures(files: DataFiles) -> list[CheckFailure]:
     return failures
 
 
+def group_failures(files: DataFiles) -> list[CheckFailure]:
+    """A shape group whose headers import a shapes file that no file declares."""
+    try:
+        files.shape_groups()
+    except DataFileError as error:
+        return [CheckFailure("groups", str(files.folder("shapes")), str(error))]
+    return []
+
+
 def run_checks(files: DataFiles) -> list[CheckFailure]:
-    """Every failure of the four checks on the data files of ``files``."""
-    failures = canonical_failures(files) + header_failures(files)
+    """Every failure of the five checks on the data files of ``files``."""
+    failures = canonical_failures(files) + header_failures(files) + group_failures(files)
     try:
         graph = parse_turtle_files(files.ontology_files())
         with_shapes = quality_graph(graph, files)
