@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck install clean benchmark browser
+.PHONY: run test test-fast lint typecheck install clean benchmark browser
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ browser:
 
 test: lint typecheck browser
 	$(VENV)/bin/pytest
+
+# The tests not marked slow (no service, browser, worker processes, pyshacl or owlrl run):
+# under a minute (README, "Two commands"). `make test` runs them all.
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -m "not slow"
 
 benchmark: $(STAMP)
 	$(PY) -m benchmarks.run

@@ -34,15 +34,53 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Fixtures (by name, in this file and in the test modules) that start real components; a
+# test that uses one, directly or through another fixture, is slow: `make test-fast`
+# leaves it out. Name a new such fixture here, or mark its tests `@pytest.mark.slow`.
+SLOW_FIXTURES = frozenset(
+    {
+        "pedall_service",  # `pedall serve` in a subprocess (and its workers)
+        "bounded_service",
+        "service",
+        "client",  # the app in process (TestClient: its lifespan starts the worker
+        "http",  # processes), or an HTTP client of a running service
+        "pool",  # a pool of query worker processes
+        "browser",  # headless Chromium
+        "page",
+        "oxigraph_server",  # `oxigraph serve`
+        "spark",  # a Spark session
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as slow every test that starts a real component (``SLOW_FIXTURES``) and every
+    case parametrized with the reference engine (pyshacl and the OWL RL closure, seconds
+    each); the fast engine's cases, and the differential tests, keep the two agreeing."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        params = item.callspec.params.values() if hasattr(item, "callspec") else ()
+        if SLOW_FIXTURES.intersection(item.fixturenames) or any(
+            isinstance(value, str) and value == "reference" for value in params
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _collect_the_modules_garbage() -> Iterator[None]:
     """Free each module's cyclic garbage at its end, on the main thread that made most of
     it. Left to chance, the collector runs on whichever thread allocates next (a service's
     start-up thread, say): pyoxigraph's query answers may only be freed on the thread that
     made them, and one freed elsewhere is an unraisable error that fails an unrelated test
-    (the error at the setup of the security-header tests in a CI run of 2026-12-02)."""
+    (the error at the setup of the security-header tests in a CI run of 2026-12-02).
+
+    What survives is frozen (``gc.freeze``): the session's knowledge base, toolkits and
+    caches live to the end, and no later collection, automatic ones included, walks them
+    again (each module's collection had walked some 700,000 objects, about a second)."""
     yield
     gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")

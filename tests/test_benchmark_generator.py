@@ -21,6 +21,8 @@ from pedall.testing.cohort import (
 )
 from pedall.toolkit import toolkit
 
+pytestmark = pytest.mark.slow  # reads and checks 20,000 generated patients
+
 SIZE = 20_000
 IMMUNOPHENOTYPE = "https://w3id.org/pedall/immunophenotype"
 T_CELL = URIRef("https://w3id.org/pedall/TCell")

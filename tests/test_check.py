@@ -14,6 +14,8 @@ from pedall.cli.main import main
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
 from pedall.query.checks import canonical_failures, header_failures
 
+pytestmark = pytest.mark.slow  # `pedall check`: pyshacl and the quality checks over the whole graph
+
 
 def run_check(*args: str) -> Result:
     return CliRunner().invoke(main, ["check", *args])

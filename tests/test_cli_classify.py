@@ -243,6 +243,7 @@ def test_the_ttl_patient_keeps_its_own_iri(cli: CliInvoke, tmp_path: Path) -> No
     assert (node, PEDALL.csfWbcPerMicroliter, None) in graph
 
 
+@pytest.mark.slow  # the reference engine
 def test_the_reference_engine_prints_the_same_results(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text(

@@ -149,6 +149,7 @@ def test_query_needs_a_name(cli: CliInvoke) -> None:
     assert "give a query name" in result.stderr
 
 
+@pytest.mark.slow  # serializes the whole graph
 @pytest.mark.parametrize(
     ("format_name", "rdf_format"),
     [
@@ -171,6 +172,7 @@ def test_export_to_stdout(
     assert same_triples(parse_rdf(result.stdout_bytes, rdf_format), knowledge_base.graph)
 
 
+@pytest.mark.slow  # serializes the whole closure
 def test_export_inferred_to_a_file(
     cli: CliInvoke,
     knowledge_base: KnowledgeBase,

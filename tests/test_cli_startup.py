@@ -86,6 +86,7 @@ def test_help_lists_every_command_and_the_no_cache_option() -> None:
     assert "--no-cache" in result.output
 
 
+@pytest.mark.slow  # a `pedall` subprocess
 def test_classify_with_the_fast_engine_imports_neither_pyshacl_nor_owlrl(
     knowledge_base: KnowledgeBase, tmp_path: Path
 ) -> None:

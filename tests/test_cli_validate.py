@@ -81,6 +81,7 @@ def test_a_patient_graph_is_validated_by_node(cli: CliInvoke, tmp_path: Path) ->
     ]
 
 
+@pytest.mark.slow  # pyshacl
 def test_the_ttl_report_is_the_standard_shacl_report(cli: CliInvoke, tmp_path: Path) -> None:
     patients = tmp_path / "p.csv"
     patients.write_text("patient_id,age_years,wbc_per_ul\nA,5,-3\nB,6,1000\n")

@@ -70,6 +70,7 @@ def payload() -> bytes:
     return troubled_cohort(700).encode()
 
 
+@pytest.mark.slow  # a cohort through the workers
 @pytest.mark.parametrize("workers", [None, 2])
 def test_streamed_output_is_what_classifying_in_memory_gives(
     knowledge_base: KnowledgeBase, payload: bytes, workers: int | None
@@ -147,6 +148,7 @@ class WatchingWriter(JsonResults):
         super().write(rendered)
 
 
+@pytest.mark.slow  # a cohort through the workers
 def test_reading_runs_only_a_bounded_way_ahead_of_writing(
     knowledge_base: KnowledgeBase,
 ) -> None:
@@ -165,6 +167,7 @@ def test_reading_runs_only_a_bounded_way_ahead_of_writing(
     )
 
 
+@pytest.mark.slow  # a large cohort, traced
 def test_what_is_remembered_is_bounded_by_profiles_not_patients(
     knowledge_base: KnowledgeBase,
 ) -> None:
@@ -227,6 +230,7 @@ def test_output_file_is_replaced_whole_or_left_alone(tmp_path: Path) -> None:
     assert target.read_text() == "after"
 
 
+@pytest.mark.slow  # a cohort through the CLI
 def test_cli_classify_and_validate_stream_the_same_documents(
     knowledge_base: KnowledgeBase, tmp_path: Path, payload: bytes
 ) -> None:

@@ -62,6 +62,7 @@ def compilations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     yield log
 
 
+@pytest.mark.slow  # forks worker processes
 def test_forked_workers_use_the_engine_compiled_once_here(
     fresh_knowledge: KnowledgeBase, compilations: Path
 ) -> None:
@@ -78,6 +79,7 @@ def test_forked_workers_use_the_engine_compiled_once_here(
     ]
 
 
+@pytest.mark.slow  # forks a worker
 def test_workers_inherit_their_objects_frozen_and_the_parent_thaws(
     fresh_knowledge: KnowledgeBase,
 ) -> None:

@@ -174,6 +174,7 @@ EXPECTED_ROWS = [
 # -- the CLI ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # pyshacl with the registry's shapes
 def test_the_cli_finds_the_registry_errors_at_their_rows(
     cli_json: tuple[Result, dict[str, object]],
 ) -> None:
@@ -184,6 +185,7 @@ def test_the_cli_finds_the_registry_errors_at_their_rows(
     assert document["notice"] == RESEARCH_NOTICE
 
 
+@pytest.mark.slow  # pyshacl
 def test_each_registry_issue_names_its_shape_severity_and_constraint(
     cli_json: tuple[Result, dict[str, object]],
 ) -> None:
@@ -213,6 +215,7 @@ def test_the_inferred_class_is_what_the_review_shape_targets(
     assert (PATIENT.A, PEDALL.hasLesion, None) in data.graph
 
 
+@pytest.mark.slow  # pyshacl
 def test_the_text_report_shows_rdf_nodes_and_the_shape(run_cli: Invoke, tmp_path: Path) -> None:
     patients = tmp_path / "registry.ttl"
     patients.write_text(REGISTRY_GRAPH, encoding="utf-8")

@@ -23,6 +23,8 @@ from pedall.patients.readers.csv_table import PatientRecord, read_csv
 from pedall.testing.cohort import CohortProfile, patient_rows
 from pedall.toolkit import Toolkit, toolkit
 
+pytestmark = pytest.mark.slow  # both engines on a cohort of every edge: pyshacl, about a minute
+
 # A complete B-lineage patient; each generated row changes some of its cells.
 BASE = COMPLETE_PATIENT
 # The edges the review's criteria draw (also derived from the shapes below, whatever they

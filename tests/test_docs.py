@@ -72,6 +72,7 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
+@pytest.mark.slow  # pyLODE renders the ontology
 def test_docs_writes_one_index_page_offline(docs_run: tuple[Result, Path], page: str) -> None:
     result, folder = docs_run
     assert f"wrote {folder / 'index.html'}" in result.output
@@ -246,6 +247,7 @@ def test_without_pylode_a_browser_is_told_how_to_install_it(
     assert client.get("/ontology", headers={"Accept": "text/turtle"}).status_code == 200
 
 
+@pytest.mark.slow  # pyLODE renders the ontology
 def test_rendering_leaves_no_unclosed_event_loop_behind(
     docs_run: tuple[Result, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,7 @@ def with_inferred(knowledge_base: KnowledgeBase) -> Graph:
     return export_graph(knowledge_base, inferred=True)
 
 
+@pytest.mark.slow  # serializes and parses the whole graph
 @pytest.mark.parametrize("format_name", sorted(EXPORT_FORMATS))
 def test_asserted_export_parses_back_to_the_same_triples(
     asserted: Graph,
@@ -57,6 +58,7 @@ def test_asserted_export_parses_back_to_the_same_triples(
     assert same_triples(parse_rdf(body, OXIGRAPH_FORMATS[format_name]), knowledge_base.graph)
 
 
+@pytest.mark.slow  # serializes and parses the whole graph
 @pytest.mark.parametrize("format_name", sorted(EXPORT_FORMATS))
 def test_inferred_export_parses_back_to_the_same_triples(
     with_inferred: Graph, parse_rdf: ParseRdf, same_triples: SameTriples, format_name: str

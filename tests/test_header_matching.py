@@ -79,6 +79,7 @@ def test_two_spellings_of_one_column_are_an_error(model: PatientModel) -> None:
         read_csv("patient_id,age_years,Age Years\nP1,5,5\n", model, "t.csv")
 
 
+@pytest.mark.slow  # searches every lesion
 def test_a_table_without_a_lesions_column_leaves_the_lesions_unknown(tools: Toolkit) -> None:
     row = {k: v for k, v in COMPLETE_PATIENT.items() if k != "lesions"}
     result = read_csv(table(row), tools.model, "t.csv")
@@ -97,6 +98,7 @@ def test_a_table_without_a_lesions_column_leaves_the_lesions_unknown(tools: Tool
         assert done.outcome.missing == ("lesions",)
 
 
+@pytest.mark.slow  # the reference engine
 def test_an_empty_lesions_cell_still_means_none_detected(tools: Toolkit) -> None:
     result = read_csv(table(COMPLETE_PATIENT), tools.model, "t.csv")
     (record,) = result.records

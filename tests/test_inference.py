@@ -8,6 +8,8 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from pedall.knowledge.base import KnowledgeBase, owl_rl_closure
 from pedall.namespaces import PATIENT, PEDALL
 
+pytestmark = pytest.mark.slow  # owlrl closes the ontology with patients in it
+
 
 @pytest.fixture(scope="module")
 def closed_patients(knowledge_base: KnowledgeBase) -> Graph:

@@ -280,6 +280,7 @@ def _bounded(graph: Graph, shape: str, kind: URIRef) -> Node:
     return property_shape
 
 
+@pytest.mark.slow  # quality checks on changed copies
 def test_a_cutoff_that_disagrees_with_its_shape_is_found(
     ontology_and_shapes: Graph, run_qc: RunQc
 ) -> None:
@@ -344,6 +345,7 @@ def data_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow  # `pedall check` on a copy
 def test_pedall_check_names_a_rule_a_bound_and_a_label_that_drifted(data_copy: Path) -> None:
     rules = data_copy / "shapes" / "cmcp-all2008.ttl"
     text = rules.read_text(encoding="utf-8")

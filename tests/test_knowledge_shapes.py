@@ -32,6 +32,7 @@ def validate(graph: Graph, shapes: Graph) -> tuple[bool, str]:
     return bool(conforms), str(text)
 
 
+@pytest.mark.slow  # pyshacl over the whole graph
 def test_knowledge_graph_conforms_to_its_shapes(
     knowledge_base: KnowledgeBase, knowledge_shapes: Graph
 ) -> None:
@@ -39,6 +40,7 @@ def test_knowledge_graph_conforms_to_its_shapes(
     assert conforms, text
 
 
+@pytest.mark.slow  # pyshacl over the whole graph
 def test_a_term_without_label_does_not_conform(
     knowledge_base: KnowledgeBase, knowledge_shapes: Graph
 ) -> None:
@@ -49,6 +51,7 @@ def test_a_term_without_label_does_not_conform(
     assert "factor-mrd" in text and "without rdfs:label" in text
 
 
+@pytest.mark.slow  # pyshacl over the whole graph
 def test_a_figure_without_source_anywhere_does_not_conform(
     knowledge_base: KnowledgeBase, knowledge_shapes: Graph
 ) -> None:
@@ -62,6 +65,7 @@ def test_a_figure_without_source_anywhere_does_not_conform(
     assert "fig-efs10-low" in text
 
 
+@pytest.mark.slow  # pyshacl over the whole graph
 def test_a_criterion_without_group_does_not_conform(
     knowledge_base: KnowledgeBase, knowledge_shapes: Graph
 ) -> None:
@@ -87,6 +91,7 @@ def ontology_and_shapes(knowledge_base: KnowledgeBase) -> Graph:
     return knowledge_base.graph + knowledge_base.shapes
 
 
+@pytest.mark.slow  # each check over the whole graph
 @pytest.mark.parametrize("query", qc_queries(), ids=lambda path: path.stem)
 def test_quality_check_finds_no_violation(ontology_and_shapes: Graph, query: Path) -> None:
     rows = list(ontology_and_shapes.query(query.read_text(encoding="utf-8")))

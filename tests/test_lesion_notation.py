@@ -106,6 +106,7 @@ def test_a_bare_gene_symbol_is_read_with_a_warning(tools: Toolkit) -> None:
     assert read_csv("patient_id,lesions\nP1,KMT2A::AFF1\n", tools.model, "t.csv").issues == []
 
 
+@pytest.mark.slow  # the reference engine
 @pytest.mark.parametrize(
     ("code", "group"),
     [

@@ -92,6 +92,7 @@ def test_cli_patient_outputs_are_private(tmp_path: Path, args: list[str]) -> Non
     assert mode_of(target) == 0o600
 
 
+@pytest.mark.slow  # serializes the whole graph
 @pytest.mark.usefixtures("umask")
 def test_cli_export_follows_the_umask(tmp_path: Path) -> None:
     os.umask(0o002)

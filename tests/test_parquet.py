@@ -15,6 +15,8 @@ from pedall.cli.main import main
 from pedall.patients.readers.parquet import cell_text
 from pedall.patients.readers.registry import reader_for_path
 
+pytestmark = pytest.mark.slow  # pyarrow
+
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 

@@ -29,6 +29,8 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.testing.cohort import cohort_csv
 from pedall.writers.parquet import write_results_parquet
 
+pytestmark = pytest.mark.slow  # pyarrow, and cohorts streamed through the workers
+
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 

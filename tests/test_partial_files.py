@@ -16,6 +16,8 @@ import pytest
 from cli_runner import CliInvoke
 from pedall.testing.cohort import write_cohort_file
 
+pytestmark = pytest.mark.slow  # `pedall` subprocesses stopped by signals
+
 COHORT_ROWS = 200_000  # far more than a run classifies before the signal comes
 WAIT_SECONDS = 300.0  # for the first results to be written (loading comes first)
 PREVIOUS = '{"previous": "results"}\n'

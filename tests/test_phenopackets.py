@@ -249,6 +249,7 @@ def test_cns_status_is_a_phenotypic_feature(
     same_patient(knowledge_base, packet, header + f"P1,M,5.5,12000,B,,{cell},\n")
 
 
+@pytest.mark.slow  # the app and its workers
 def test_validate_and_the_http_endpoints_take_phenopackets(knowledge_base: KnowledgeBase) -> None:
     from fastapi.testclient import TestClient
 

@@ -143,6 +143,7 @@ def test_two_words_that_exclude_each_other_are_an_error(knowledge_base: Knowledg
     assert "at most 45" in error.message and "51 to 67" in error.message
 
 
+@pytest.mark.slow  # the reference engine
 def test_80_chromosomes_is_not_high_hyperdiploid(knowledge_base: KnowledgeBase) -> None:
     tools = toolkit(knowledge_base)
     counts = {"51": True, "67": True, "68": False, "80": False}

@@ -175,6 +175,7 @@ def test_canonical_forms_of_xml_schema_1_0(lexical: str, datatype: str, canonica
 # --- the same answer from every worker -------------------------------------------------------
 
 
+@pytest.mark.slow  # query worker processes
 def test_library_answers_and_blank_node_labels_are_the_same_in_every_worker(
     knowledge_base: KnowledgeBase,
 ) -> None:

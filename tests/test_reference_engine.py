@@ -24,6 +24,8 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.readers.csv_table import PatientRecord, read_csv
 from pedall.toolkit import toolkit
 
+pytestmark = pytest.mark.slow  # the reference engine: pyshacl and owlrl
+
 HEADER = (
     "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"
     "prephase_blasts_per_ul,mrd_eoi_percent,cr_after_induction,chromosome_count,lesions,"

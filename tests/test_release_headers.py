@@ -137,6 +137,7 @@ def test_every_shapes_file_imports_what_it_constrains() -> None:
         assert imports_of(path), f"{path} imports nothing"
 
 
+@pytest.mark.slow  # loads the data files again
 def test_loading_the_graph_follows_no_import(no_network: list[tuple[object, ...]]) -> None:
     knowledge = KnowledgeBase(FILES, cache=None)
     merged = Graph()

@@ -26,6 +26,8 @@ from pedall.cohort.report_data import ReportContent, is_results_file
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DATA_KINDS, DataFiles
 
+pytestmark = pytest.mark.slow  # charts drawn with matplotlib
+
 pq = pytest.importorskip("pyarrow.parquet")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"

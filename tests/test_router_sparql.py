@@ -248,6 +248,7 @@ def test_a_body_over_the_limit_is_413(client: TestClient) -> None:
     assert_text_error(response, 413, "over the limit")
 
 
+@pytest.mark.slow  # the app and its query workers
 def test_the_listener_sees_a_real_connection() -> None:
     """The listener below does count connections (so zero means none was made)."""
     with listening() as listener:

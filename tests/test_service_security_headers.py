@@ -43,6 +43,7 @@ def test_other_hosts_are_refused_before_any_router(client: TestClient, host: str
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.slow  # the app and its workers
 def test_a_star_allows_any_host() -> None:
     settings = ServiceSettings(workers=1, allowed_hosts=("*",))
     with TestClient(create_app(settings), base_url="http://anything.example") as client:

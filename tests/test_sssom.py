@@ -76,6 +76,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     return result, path
 
 
+@pytest.mark.slow  # `sssom validate` (linkml)
 def test_sssom_validate_accepts_the_export(exported: tuple[Result, Path]) -> None:
     result, path = exported
     assert result.exit_code == 0, result.output
@@ -84,6 +85,7 @@ def test_sssom_validate_accepts_the_export(exported: tuple[Result, Path]) -> Non
     assert validation.returncode == 0, validation.stdout + validation.stderr
 
 
+@pytest.mark.slow  # `sssom validate` (linkml)
 def test_sssom_validate_rejects_a_broken_copy(
     exported: tuple[Result, Path], tmp_path: Path
 ) -> None:
@@ -160,6 +162,7 @@ def test_metadata_comes_from_the_ontology_header(
     assert "mapping_date" not in metadata  # not recorded in the graph, so not made up
 
 
+@pytest.mark.slow  # `sssom validate` (linkml)
 def test_a_graph_without_header_or_labels_still_gives_a_valid_set(tmp_path: Path) -> None:
     graph = Graph().parse(data=MINI_MAPPINGS.replace("pedall:ontology a owl:Ontology .", ""))
     mappings = mapping_set(graph)

@@ -258,6 +258,7 @@ def test_rows_with_errors_are_counted_past_the_issue_cap(
     assert status == 1
 
 
+@pytest.mark.slow  # classifies a cohort twice
 def test_cli_summary_counts_equal_what_the_results_say(
     tmp_path: Path, knowledge_base: KnowledgeBase, engine_with_deciding: None
 ) -> None:
@@ -277,6 +278,7 @@ def test_cli_summary_counts_equal_what_the_results_say(
     assert settles == sorted(settles, reverse=True)
 
 
+@pytest.mark.slow  # classifies a cohort twice
 def test_without_summary_the_json_document_is_unchanged(tmp_path: Path) -> None:
     table = tmp_path / "cohort.csv"
     table.write_bytes(cohort_csv())
@@ -320,6 +322,7 @@ def test_cli_summary_for_a_person(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a cohort, twice
 def test_cli_to_do_lists_the_provisional_patients_its_column_would_decide(
     tmp_path: Path, knowledge_base: KnowledgeBase, engine_with_deciding: None
 ) -> None:

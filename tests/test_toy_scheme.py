@@ -18,6 +18,8 @@ from pedall.knowledge.base import KnowledgeBase
 from pedall.toolkit import toolkit
 from test_thresholds_as_data import copy_data_files, patient_csv
 
+pytestmark = pytest.mark.slow  # a copy of the data files, closed and compiled again
+
 PREFIXES = """
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX pedall: <https://w3id.org/pedall/>

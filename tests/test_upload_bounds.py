@@ -35,6 +35,8 @@ from pedall.service.upload_workers import UploadRequest, UploadWorkerPool
 from pedall.testing.cohort import cohort_csv
 from service_server import RunningService, running_service
 
+pytestmark = pytest.mark.slow  # upload workers at their limits, timed uploads
+
 CSV = {"Content-Type": "text/csv"}
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PEDALL = "https://w3id.org/pedall/"

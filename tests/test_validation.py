@@ -172,6 +172,7 @@ def test_each_rule_catches_a_bad_value_and_passes_a_good_one(
     assert outcome.conforms is (severity != "error")
 
 
+@pytest.mark.slow  # pyshacl
 def test_compiled_and_pyshacl_checkers_give_identical_issues(
     knowledge_base: KnowledgeBase,
 ) -> None:
@@ -215,6 +216,7 @@ patient:X a pedall:Patient ;
 """
 
 
+@pytest.mark.slow  # pyshacl
 def test_datatypes_and_codes_of_an_rdf_patient_graph(
     checker: DataQualityChecker, make_graph: Callable[[str], Graph]
 ) -> None:
@@ -263,6 +265,7 @@ def test_errors_stop_a_row_and_warnings_do_not(knowledge_base: KnowledgeBase) ->
     assert [w["column"] for w in document["warnings"]] == ["lesions"]  # type: ignore[index]
 
 
+@pytest.mark.slow  # the reference engine
 def test_reference_engine_path_of_classify_input(knowledge_base: KnowledgeBase) -> None:
     payload = table(
         {"patient_id": "warned", "lesions": "ETV6-RUNX1;KMT2A-r"},
@@ -283,6 +286,7 @@ def test_check_records(knowledge_base: KnowledgeBase) -> None:
         toolkit(knowledge_base).data_quality.check(records, "quick")
 
 
+@pytest.mark.slow  # the reference engine
 def test_validation_report_as_json_text_and_graph(knowledge_base: KnowledgeBase) -> None:
     payload = table(
         {"patient_id": "A1", "mrd_eoi_percent": "150"},
@@ -353,6 +357,7 @@ def test_a_changed_bound_in_the_shapes_changes_the_issues(
     assert (issue.column, issue.value) == ("age_years", "25")
 
 
+@pytest.mark.slow  # pyshacl against SHACL's own shapes
 def test_the_data_quality_shapes_are_valid_shacl(knowledge_base: KnowledgeBase) -> None:
     shapes = parse_turtle_files(knowledge_base.files.shape_group("data-quality"))
     conforms, _, text = validate(Graph(), shacl_graph=shapes, meta_shacl=True)

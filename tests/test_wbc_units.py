@@ -22,6 +22,7 @@ def table(**cells: str) -> str:
     return "patient_id," + ",".join(row) + "\nP1," + ",".join(row.values()) + "\n"
 
 
+@pytest.mark.slow  # the reference engine
 def test_wbc_in_10e9_per_liter_is_read_per_microliter(tools: Toolkit) -> None:
     result = read_csv(table(wbc_per_ul="", wbc_10e9_per_l="60"), tools.model, "t.csv")
     assert result.issues == []

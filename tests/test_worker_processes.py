@@ -9,7 +9,11 @@ import threading
 import time
 from multiprocessing.connection import Connection
 
+import pytest
+
 from pedall.service.worker_processes import WorkerProcesses
+
+pytestmark = pytest.mark.slow  # spawns worker processes
 
 
 def slow_to_start(connection: Connection) -> None:

@@ -14,6 +14,8 @@ import pytest
 from pedall.service.worker_processes import WorkerProcesses
 from service_server import process_alive
 
+pytestmark = pytest.mark.slow  # spawns worker processes
+
 LOAD_SECONDS = 1.0
 
 
