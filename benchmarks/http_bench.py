@@ -198,6 +198,8 @@ def quick_load(
     a client): httpx spends about 3 ms of CPU a request here, and 16 threads of it in one
     process measure the client more than the server."""
     parts = urllib.parse.urlsplit(url)
+    assert parts.hostname is not None, f"no host in {url}"
+    host = parts.hostname
     target = f"{parts.path}?{urllib.parse.urlencode({'query': query})}"
     headers = {"Accept": "application/sparql-results+json"}
     latencies: list[float] = []
@@ -207,7 +209,7 @@ def quick_load(
 
     def client() -> None:
         nonlocal errors
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=seconds + 30)
+        connection = http.client.HTTPConnection(host, parts.port, timeout=seconds + 30)
         while time.monotonic() < deadline:
             started = time.monotonic()
             try:

@@ -148,7 +148,7 @@ def check(folder: Path, patients: int, outputs: Sequence[Path]) -> None:
 def stages(folder: Path, patients: int, in_memory: bool) -> list[tuple[Stage, Path | None]]:
     csv_path, parquet_path = folder / "cohort.csv", folder / "cohort.parquet"
     classify = [*PEDALL, "classify"]
-    found = [
+    found: list[tuple[Stage, Path | None]] = [
         (
             Stage(
                 "`pedall classify` CSV in, JSON out",

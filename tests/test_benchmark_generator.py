@@ -41,6 +41,15 @@ def records(model: PatientModel) -> list[PatientRecord]:
     return read.records
 
 
+def number(record: PatientRecord, name: str) -> float | None:
+    """The record's value of the numeric field ``pedall:name``, None when not known."""
+    value = record.values.get(PEDALL + name)
+    if value is None:
+        return None
+    assert isinstance(value, int | float), (name, value)
+    return value
+
+
 def share(records: list[PatientRecord], holds: Callable[[PatientRecord], bool]) -> float:
     return sum(1 for r in records if holds(r)) / len(records)
 
@@ -74,7 +83,7 @@ def test_lineage_and_lesions_follow_the_review(records: list[PatientRecord]) -> 
     assert 0.025 < share(records, lambda r: PEDALL + "BCR-ABL1" in r.lesions) < 0.035
     notch1 = share(t_cell, lambda r: PEDALL + "NOTCH1-mutation" in r.lesions)
     assert notch1 > 0.5
-    infants = [r for r in records if r.values.get(PEDALL + "ageYears", 99) < 1]  # type: ignore[operator]
+    infants = [r for r in records if (age := number(r, "ageYears")) is not None and age < 1]
     kmt2a = {PEDALL + s for s in ("KMT2A-rearrangement", "KMT2A-AFF1", "KMT2A-MLLT1")} | {
         PEDALL + "KMT2A-MLLT3",
         PEDALL + "KMT2A-MLLT10",
@@ -86,15 +95,11 @@ def test_lineage_and_lesions_follow_the_review(records: list[PatientRecord]) -> 
 
 
 def test_ages_wbc_and_missing_values_are_realistic(records: list[PatientRecord]) -> None:
-    ages = [r.values[PEDALL + "ageYears"] for r in records if PEDALL + "ageYears" in r.values]
-    assert all(0 <= a <= 18 for a in ages)  # type: ignore[operator]
-    assert 0.5 < sum(1 for a in ages if 1 <= a < 10) / len(ages) < 0.75  # type: ignore[operator]
-    wbc = [
-        r.values[PEDALL + "wbcPerMicroliter"]
-        for r in records
-        if PEDALL + "wbcPerMicroliter" in r.values
-    ]
-    high = sum(1 for w in wbc if w >= 50_000) / len(wbc)  # type: ignore[operator]
+    ages = [age for r in records if (age := number(r, "ageYears")) is not None]
+    assert all(0 <= a <= 18 for a in ages)
+    assert 0.5 < sum(1 for a in ages if 1 <= a < 10) / len(ages) < 0.75
+    wbc = [count for r in records if (count := number(r, "wbcPerMicroliter")) is not None]
+    high = sum(1 for w in wbc if w >= 50_000) / len(wbc)
     assert 0.1 < high < 0.35
     columns = [c for c in COLUMNS[1:] if c != "lesions"]  # an empty lesions cell: none found
     cells = [row[c] for row in patient_rows(5_000, seed=9) for c in columns]

@@ -18,6 +18,7 @@ from pedall.namespaces import PEDALL
 from pedall.service.calculator_form import calculator_form, lesion_groups
 from pedall.service.criteria_in_words import calculator_words
 from pedall.toolkit import toolkit
+from sparql_rows import python_value
 
 
 def group_codes(knowledge: KnowledgeBase) -> dict[str, list[str]]:
@@ -35,7 +36,7 @@ def test_every_lesion_of_the_model_is_offered_once(knowledge_base: KnowledgeBase
 def test_groups_follow_the_hierarchy_and_the_data(knowledge_base: KnowledgeBase) -> None:
     groups = lesion_groups(knowledge_base)
     graph = knowledge_base.graph
-    orders = [int(graph.value(URIRef(g.iri), PEDALL.formOrder)) for g in groups]
+    orders = [int(python_value(graph.value(URIRef(g.iri), PEDALL.formOrder))) for g in groups]
     assert orders == sorted(orders)
     sentinel = next(
         g for g in groups if (URIRef(g.iri), SKOS.member, PEDALL.SentinelFusion) in graph

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 from rdflib import RDFS, SKOS, URIRef
@@ -365,9 +366,9 @@ def test_extra_columns_are_passed_through(knowledge_base: KnowledgeBase) -> None
 
 def test_the_json_contract_keys(knowledge_base: KnowledgeBase) -> None:
     outcome = classify_input(knowledge_base, b"patient_id,age_years\nP1,16\nP2,x\n", "text/csv")
-    document = outcome.as_json()
+    document: dict[str, Any] = outcome.as_json()
     assert set(document) == {"results", "errors", "warnings"}
-    (result,) = document["results"]  # type: ignore[misc]
+    (result,) = document["results"]
     assert {
         "patient_id",
         "risk_group",
@@ -380,7 +381,7 @@ def test_the_json_contract_keys(knowledge_base: KnowledgeBase) -> None:
     (criterion,) = result["criteria"]
     assert {"id", "label", "group", "sources"} <= set(criterion)
     assert criterion["sources"] == ["https://doi.org/10.3345/kjp.2017.60.5.129"]
-    (error,) = document["errors"]  # type: ignore[misc]
+    (error,) = document["errors"]
     assert {"line", "column", "value", "message"} <= set(error)
     assert (error["line"], error["column"], error["value"]) == (3, "age_years", "x")
 

@@ -76,9 +76,11 @@ def test_streamed_output_is_what_classifying_in_memory_gives(
     knowledge_base: KnowledgeBase, payload: bytes, workers: int | None
 ) -> None:
     # workers=None with a high threshold: in this process; 2: the pool, in small batches.
-    options = {"parallel_from": 10**9} if workers is None else {"parallel_from": 150}
+    parallel_from = 10**9 if workers is None else 150
     before = set(multiprocessing.active_children())
-    with CohortRunner(knowledge_base, workers=workers, batch_size=60, **options) as runner:
+    with CohortRunner(
+        knowledge_base, workers=workers, batch_size=60, parallel_from=parallel_from
+    ) as runner:
         as_json = streamed(runner, payload, "cohort.csv", "json")
         as_csv = streamed(runner, payload, "cohort.csv", "csv")
         validated = runner.validate(io.BytesIO(payload), "cohort.csv")

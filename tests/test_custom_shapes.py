@@ -17,8 +17,8 @@ from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
 
 from pedall import RESEARCH_NOTICE
-from pedall.cli import main as cli
 from pedall.cli import options
+from pedall.cli.main import main
 from pedall.errors import RefusedShapesError, ShapesSyntaxError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
@@ -131,7 +131,7 @@ def run_cli(knowledge_base: KnowledgeBase) -> Iterator[Invoke]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(options, "knowledge_base", shared)
-        yield lambda *args: CliRunner().invoke(cli.main, list(args))
+        yield lambda *args: CliRunner().invoke(main, list(args))
 
 
 @pytest.fixture(scope="module")

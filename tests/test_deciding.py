@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
@@ -39,14 +40,14 @@ def table() -> bytes:
 @pytest.fixture(scope="module", params=["fast", "reference"])
 def results(
     knowledge_base: KnowledgeBase, request: pytest.FixtureRequest
-) -> dict[str, dict[str, object]]:
+) -> dict[str, dict[str, Any]]:
     outcome = classify_input(knowledge_base, table(), "text/csv", engine=request.param)
     assert outcome.errors == []
     return {r.patient_id: r.as_dict() for r in outcome.results}
 
 
 def test_one_missing_number_is_cut_at_the_shapes_threshold(
-    results: dict[str, dict[str, object]],
+    results: dict[str, dict[str, Any]],
 ) -> None:
     # The contract's own example, to the letter.
     assert results["mrd"]["deciding"] == [
@@ -69,9 +70,9 @@ def test_one_missing_number_is_cut_at_the_shapes_threshold(
 
 
 def test_the_prephase_threshold_is_inclusive_from_above(
-    results: dict[str, dict[str, object]],
+    results: dict[str, dict[str, Any]],
 ) -> None:
-    (deciding,) = results["t-prephase"]["deciding"]  # type: ignore[misc]
+    (deciding,) = results["t-prephase"]["deciding"]
     assert [(o["bounds"], o["possible_groups"]) for o in deciding["outcomes"]] == [
         ({"max": 1000.0, "max_inclusive": False}, ["high"]),
         ({"min": 1000.0, "min_inclusive": True}, ["very-high"]),
@@ -79,9 +80,9 @@ def test_the_prephase_threshold_is_inclusive_from_above(
 
 
 def test_coded_fields_and_pending_lesions_give_codes_and_order(
-    results: dict[str, dict[str, object]],
+    results: dict[str, dict[str, Any]],
 ) -> None:
-    pending, cns = results["cns-and-pending"]["deciding"]  # type: ignore[misc]
+    pending, cns = results["cns-and-pending"]["deciding"]
     # The pending lesion narrows most (its answers leave one or two groups; CNS two each).
     assert pending["column"] == "lesions_pending"
     assert [(o["codes"], o["possible_groups"]) for o in pending["outcomes"]] == [
@@ -97,20 +98,20 @@ def test_coded_fields_and_pending_lesions_give_codes_and_order(
 
 
 def test_several_missing_fields_each_with_the_others_open(
-    results: dict[str, dict[str, object]],
+    results: dict[str, dict[str, Any]],
 ) -> None:
     result = results["remission-and-mrd"]
-    deciding = {d["column"]: d for d in result["deciding"]}  # type: ignore[attr-defined, index]
-    assert set(deciding) == set(result["missing"])  # type: ignore[arg-type]
+    deciding = {d["column"]: d for d in result["deciding"]}
+    assert set(deciding) == set(result["missing"])
     remission = {
         tuple(o["codes"]): o["possible_groups"] for o in deciding["cr_after_induction"]["outcomes"]
     }
     # No remission is very high whatever MRD is; with remission, MRD still decides.
     assert remission == {("false",): ["very-high"], ("true",): ["low", "high"]}
     # The column whose answers leave fewer groups comes first.
-    assert [d["column"] for d in result["deciding"]] == ["cr_after_induction", "mrd_eoi_percent"]  # type: ignore[attr-defined, index]
+    assert [d["column"] for d in result["deciding"]] == ["cr_after_induction", "mrd_eoi_percent"]
 
 
-def test_a_certain_result_has_nothing_to_decide(results: dict[str, dict[str, object]]) -> None:
+def test_a_certain_result_has_nothing_to_decide(results: dict[str, dict[str, Any]]) -> None:
     assert results["certain"]["provisional"] is False
     assert results["certain"]["deciding"] == []

@@ -181,7 +181,9 @@ def test_the_cohort_covers_every_edge_and_lesion(
         if domain.field.kind not in (FieldKind.NUMBER, FieldKind.INTEGER):
             continue
         seen = {
-            r.values[domain.field.property] for r in cohort if domain.field.property in r.values
+            value
+            for r in cohort
+            if isinstance(value := r.values.get(domain.field.property), int | float)
         }
         for point in domain.thresholds:
             assert point in seen, (domain.field.column, point)

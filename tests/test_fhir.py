@@ -15,7 +15,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from pedall.api import classify_input
-from pedall.cli import main as cli
+from pedall.cli.main import main
 from pedall.knowledge.base import KnowledgeBase
 from pedall.service.app import create_app
 from pedall.service.settings import ServiceSettings
@@ -135,7 +135,7 @@ def test_post_classify_answers_fhir_on_accept(client: TestClient) -> None:
 def test_cli_round_trip_from_the_example_phenopackets() -> None:
     examples = sorted(str(p) for p in EXAMPLES.glob("phenopacket-*.json"))
     assert len(examples) == 3
-    result = CliRunner().invoke(cli.main, ["classify", *examples, "--format", "fhir"])
+    result = CliRunner().invoke(main, ["classify", *examples, "--format", "fhir"])
     assert result.exit_code == 0, result.output
     answer = Bundle.model_validate(json.loads(result.stdout))
     found = observations(answer)

@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import ONTOLOGY_IRI, PEDALL
 from review_sections import REVIEW_SECTIONS
+from sparql_rows import python_value, select_rows
 
 REVIEW = URIRef("https://doi.org/10.3345/kjp.2017.60.5.129")
 RDFS_SUBCLASS = URIRef("http://www.w3.org/2000/01/rdf-schema#subClassOf")
@@ -89,10 +90,7 @@ def figures(graph: Graph) -> list[tuple[Decimal, Decimal | None, str]]:
              OPTIONAL { ?figure pedall:valueMax ?valueMax } }""",
         initNs={"pedall": PEDALL},
     )
-    return [
-        (row[0].toPython(), row[1].toPython() if row[1] is not None else None, str(row[2]))  # type: ignore[index]
-        for row in rows
-    ]
+    return [(python_value(row[0]), python_value(row[1]), str(row[2])) for row in select_rows(rows)]
 
 
 @pytest.mark.parametrize(
@@ -147,7 +145,7 @@ def test_review_figure_is_in_the_graph(
 def test_fig1_ten_year_efs_by_risk_group(
     knowledge_base: KnowledgeBase, group: str, value: str, plus_minus: str
 ) -> None:
-    rows = list(
+    rows = select_rows(
         knowledge_base.graph.query(
             """SELECT ?value ?plusMinus WHERE {
                  ?figure pedall:about ?group ; pedall:measure pedall:EventFreeSurvival ;
@@ -158,7 +156,7 @@ def test_fig1_ten_year_efs_by_risk_group(
             initBindings={"group": PEDALL[group]},
         )
     )
-    assert [(r[0].toPython(), r[1].toPython()) for r in rows] == [  # type: ignore[index]
+    assert [(python_value(r[0]), python_value(r[1])) for r in rows] == [
         (Decimal(value), Decimal(plus_minus))
     ]
 

@@ -11,13 +11,13 @@ import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 from click.testing import CliRunner
 
-from pedall import spark as pedall_spark
 from pedall.api import classify_input
 from pedall.classify.result import table_columns
 from pedall.classify.schemes import Schemes
@@ -27,7 +27,7 @@ from pedall.cohort.result_writers import JsonResults, ParquetResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.knowledge.base import KnowledgeBase
 from pedall.testing.cohort import cohort_csv
-from pedall.writers.parquet import write_results_parquet
+from pedall.writers.parquet import results_schema, write_results_parquet
 
 pytestmark = pytest.mark.slow  # pyarrow, and cohorts streamed through the workers
 
@@ -107,9 +107,11 @@ def test_a_cohort_larger_than_a_row_group_is_streamed_as_the_json_rows(
     knowledge_base: KnowledgeBase, schemes: Schemes, table: bytes, workers: int | None
 ) -> None:
     group_rows = 128
-    options = {"parallel_from": 10**9} if workers is None else {"parallel_from": 150}
+    parallel_from = 10**9 if workers is None else 150
     sink, out = io.BytesIO(), io.StringIO()
-    with CohortRunner(knowledge_base, workers=workers, batch_size=60, **options) as runner:
+    with CohortRunner(
+        knowledge_base, workers=workers, batch_size=60, parallel_from=parallel_from
+    ) as runner:
         with ParquetResults(sink, schemes, row_group_rows=group_rows) as writer:
             summary = runner.classify(io.BytesIO(table), "cohort.csv", writer)
             writer.finish(summary.issues)
@@ -174,7 +176,7 @@ def test_the_cli_writes_the_spark_schema_privately_from_csv_and_parquet_alike(
         assert result.exit_code == 1  # the table has errors; the other rows are written
         assert target.stat().st_mode & 0o777 == 0o600
         schema = pq.read_schema(target).remove_metadata()
-        assert schema.equals(pedall_spark.results_schema(schemes, ("site",)))
+        assert schema.equals(results_schema(schemes, ("site",)))
         outputs[source.suffix] = pq.read_table(target).to_pylist()
     as_json = CliRunner().invoke(main, ["classify", str(csv_file), "--format", "json"])
     expected = rows_from_json(json.loads(as_json.stdout), PATIENTS + 1, ("site",), schemes)
@@ -208,7 +210,7 @@ def test_files_of_every_kind_stream_to_what_the_in_memory_writer_writes(
     media = {".csv": "text/csv", ".ttl": "text/turtle", ".parquet": "application/x-parquet"}
     media[".json"] = "application/json"
     inputs = [
-        PatientFile(lambda body=body: io.BytesIO(body), media[Path(name).suffix], name)
+        PatientFile(partial(io.BytesIO, body), media[Path(name).suffix], name)
         for name, body in files.items()
     ]
     streamed = tmp_path / "streamed.parquet"

@@ -35,9 +35,12 @@ def test_allowed_hosts_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(access, "handlers", [logging.NullHandler()])  # leave logging alone
     seen: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.append(options))
-    monkeypatch.setattr(
-        "pedall.service.app.create_app", lambda settings: seen.append(settings) or object()
-    )
+
+    def create_app(settings: object) -> object:
+        seen.append(settings)
+        return object()
+
+    monkeypatch.setattr("pedall.service.app.create_app", create_app)
     result = CliRunner().invoke(
         main, ["serve", "--allowed-host", "pedall.example.org", "--allowed-host", "kg.local"]
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import xml.dom.minidom
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,6 +35,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from pedall.knowledge.base import KnowledgeBase
 from service_server import RunningService, process_alive
+from sparql_answers import bytes_answer, json_answer, text_of, xml_answer
 
 PEDALL = Namespace("https://w3id.org/pedall/")
 QUERY_TIMEOUT = 2.0  # as the pedall_service fixture (conftest.py) starts it
@@ -112,34 +112,33 @@ PROTOCOL_FORMS = ("get", "form", "direct")
 def test_select_json_xml_csv_tsv_with_sparqlwrapper(service: RunningService, method: str) -> None:
     as_json = wrapper(service, method, LABEL_QUERY, JSON).query()
     assert as_json.response.headers["Content-Type"].startswith("application/sparql-results+json")
-    bindings = as_json.convert()["results"]["bindings"]
+    bindings = json_answer(as_json)["results"]["bindings"]
     assert [row["label"]["value"] for row in bindings] == ["BCR::ABL1"]
 
-    as_xml = wrapper(service, method, LABEL_QUERY, XML).query().convert()
-    assert isinstance(as_xml, xml.dom.minidom.Document)
-    assert [node.firstChild.data for node in as_xml.getElementsByTagName("literal")] == [
+    as_xml = xml_answer(wrapper(service, method, LABEL_QUERY, XML).query())
+    assert [text_of(node.firstChild) for node in as_xml.getElementsByTagName("literal")] == [
         "BCR::ABL1"
     ]
 
-    as_csv = wrapper(service, method, LABEL_QUERY, CSV).query().convert()
+    as_csv = bytes_answer(wrapper(service, method, LABEL_QUERY, CSV).query())
     assert as_csv.decode().splitlines() == ["label", "BCR::ABL1"]
 
-    as_tsv = wrapper(service, method, LABEL_QUERY, TSV).query().convert()
+    as_tsv = bytes_answer(wrapper(service, method, LABEL_QUERY, TSV).query())
     assert as_tsv.decode().splitlines() == ["?label", '"BCR::ABL1"@en']
 
 
 @pytest.mark.parametrize("method", PROTOCOL_FORMS)
 def test_ask_sees_inferred_triples(service: RunningService, method: str) -> None:
-    assert wrapper(service, method, INFERRED_ASK, JSON).query().convert()["boolean"] is True
-    as_xml = wrapper(service, method, INFERRED_ASK, XML).query().convert()
-    assert as_xml.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    assert json_answer(wrapper(service, method, INFERRED_ASK, JSON).query())["boolean"] is True
+    as_xml = xml_answer(wrapper(service, method, INFERRED_ASK, XML).query())
+    assert text_of(as_xml.getElementsByTagName("boolean")[0].firstChild) == "true"
 
 
 def test_the_endpoint_holds_the_inferred_closure(
     service: RunningService, knowledge_base: KnowledgeBase
 ) -> None:
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    count = wrapper(service, "get", query, JSON).query().convert()
+    count = json_answer(wrapper(service, "get", query, JSON).query())
     triples = int(count["results"]["bindings"][0]["n"]["value"])
     assert len(knowledge_base.graph) < triples <= len(knowledge_base.inferred)
 

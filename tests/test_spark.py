@@ -54,7 +54,7 @@ def spark() -> Iterator[Any]:
 
 
 def test_spark_classify_equals_the_cli_json(spark: Any, tmp_path: Path) -> None:
-    from pedall import spark as pedall_spark
+    import pedall.spark as pedall_spark
 
     table = tmp_path / "cohort.csv"
     table.write_text(CSV, encoding="utf-8")
@@ -85,7 +85,7 @@ def test_spark_classify_equals_the_cli_json(spark: Any, tmp_path: Path) -> None:
 
 
 def test_spark_validate_locates_the_cli_errors_on_their_rows(spark: Any, tmp_path: Path) -> None:
-    from pedall import spark as pedall_spark
+    import pedall.spark as pedall_spark
 
     table = tmp_path / "cohort.csv"
     table.write_text(CSV, encoding="utf-8")

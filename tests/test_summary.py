@@ -331,7 +331,7 @@ def test_cli_to_do_lists_the_provisional_patients_its_column_would_decide(
     status, document = classify_json([str(table), "--to-do", "mrd_eoi_percent", "--format", "json"])
     assert status == 1
     outcome = classify_input(knowledge_base, cohort_csv(), "text/csv", source=str(table))
-    expected = [
+    expected: list[dict[str, Any]] = [
         {
             "patient_id": r.patient_id,
             "source": str(table),

@@ -34,12 +34,11 @@ def copy_data_files(target: Path) -> Path:
     return target
 
 
-def set_threshold(path: Path, shape: str, constraint: str, old: float, new: float) -> None:
+def set_threshold(path: Path, shape: str, predicate: URIRef, old: float, new: float) -> None:
     """Change one numeric constraint of one property shape of ``shape`` in a Turtle file,
     asserting it had the value expected."""
     graph = Graph()
     graph.parse(path, format="turtle")
-    predicate = SH[constraint]
     matches = [
         (prop, value)
         for prop in graph.objects(URIRef(PSHAPE + shape), SH.property)
@@ -66,7 +65,7 @@ def slower_prephase_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     set_threshold(
         root / "shapes" / "derived-findings.ttl",
         "PoorPrephaseCondition",
-        "minInclusive",
+        SH.minInclusive,
         1000,
         2000,
     )
@@ -85,8 +84,8 @@ def test_the_age_cut_is_read_from_the_shapes(knowledge_base: KnowledgeBase, tmp_
     root = copy_data_files(tmp_path)
     conditions = root / "shapes" / "risk-conditions.ttl"
     # The 15-year cut closes one group and opens the next: move both ends together.
-    set_threshold(conditions, "AgeFifteenOrOlder", "minInclusive", 15.0, 16.0)
-    set_threshold(conditions, "AgeTenToUnderFifteen", "maxExclusive", 15.0, 16.0)
+    set_threshold(conditions, "AgeFifteenOrOlder", SH.minInclusive, 15.0, 16.0)
+    set_threshold(conditions, "AgeTenToUnderFifteen", SH.maxExclusive, 15.0, 16.0)
     payload = patient_csv(age_years="15.5")
     assert risk_group(knowledge_base, payload) == "very-high"
     assert risk_group(KnowledgeBase.load(root), payload) == "high"

@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -260,9 +261,9 @@ def test_errors_stop_a_row_and_warnings_do_not(knowledge_base: KnowledgeBase) ->
         ("warned", "warning"),
         ("wrong", "error"),
     ]
-    document = outcome.as_json()
-    assert [e["column"] for e in document["errors"]] == ["age_years"]  # type: ignore[index]
-    assert [w["column"] for w in document["warnings"]] == ["lesions"]  # type: ignore[index]
+    document: dict[str, Any] = outcome.as_json()
+    assert [e["column"] for e in document["errors"]] == ["age_years"]
+    assert [w["column"] for w in document["warnings"]] == ["lesions"]
 
 
 @pytest.mark.slow  # the reference engine
@@ -296,13 +297,13 @@ def test_validation_report_as_json_text_and_graph(knowledge_base: KnowledgeBase)
     outcome = validate_input(
         knowledge_base, payload, "text/csv", source="cohort.csv", engine="reference"
     )
-    document = outcome.as_json()
+    document: dict[str, Any] = outcome.as_json()
     assert document["conforms"] is False
-    assert [(e["line"], e["column"]) for e in document["errors"]] == [  # type: ignore[union-attr]
+    assert [(e["line"], e["column"]) for e in document["errors"]] == [
         (2, "mrd_eoi_percent"),
         (3, "age_years"),  # the reader's: not a number
     ]
-    assert [w["value"] for w in document["warnings"]] == ["ETV6::RUNX1; BCR::ABL1"]  # type: ignore[union-attr]
+    assert [w["value"] for w in document["warnings"]] == ["ETV6::RUNX1; BCR::ABL1"]
 
     text = outcome.as_text()
     assert "cohort.csv, line 2, patient A1, mrd_eoi_percent = 150: mrd_eoi_percent is a" in text

@@ -42,7 +42,9 @@ def manifest_entries() -> list[tuple[str, URIRef, Path]]:
     manifest.parse(path, format="turtle", publicID=path.resolve().as_uri())
     (head,) = manifest.subjects(RDF.type, MF.Manifest)
     entries = []
-    for test in Collection(manifest, manifest.value(head, MF.entries)):
+    listed = manifest.value(head, MF.entries)
+    assert listed is not None, "the manifest lists no entries"
+    for test in Collection(manifest, listed):
         kind = manifest.value(test, RDF.type)
         action = manifest.value(test, MF.action)
         assert isinstance(kind, URIRef) and isinstance(action, URIRef)

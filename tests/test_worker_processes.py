@@ -26,9 +26,9 @@ def slow_to_start(connection: Connection) -> None:
 
 
 def test_closing_while_the_workers_start_stops_each_once() -> None:
-    failures: list[BaseException] = []
+    failures: list[BaseException | None] = []
     previous = threading.excepthook
-    threading.excepthook = lambda args: failures.append(args.exc_value)  # type: ignore[assignment, arg-type]
+    threading.excepthook = lambda args: failures.append(args.exc_value)
     try:
         pool = WorkerProcesses(slow_to_start, (), size=2, timeout=10, name="test-start")
         pool.start(wait=False)
