@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.sparql.parser import parseQuery
 
 from pedall.errors import ForbiddenQueryError, QueryError, QuerySyntaxError, ReadOnlyError
-from pedall.query.policy import _keyword_outside_literals, _parse_tree_names
+from pedall.query.policy import keyword_outside_literals, parse_tree_names
 from pedall.query.sparql import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
@@ -88,8 +88,8 @@ def test_service_is_refused_wherever_it_hides(text: str) -> None:
     with pytest.raises(ForbiddenQueryError, match="SERVICE"):
         check_query(text)
     # Each of the two defences sees it on its own.
-    assert "ServiceGraphPattern" in _parse_tree_names(parseQuery(text))
-    assert _keyword_outside_literals(text, "SERVICE")
+    assert "ServiceGraphPattern" in parse_tree_names(parseQuery(text))
+    assert keyword_outside_literals(text, "SERVICE")
 
 
 def test_service_written_with_codepoint_escapes_is_refused() -> None:
@@ -113,7 +113,7 @@ def test_from_clauses_are_refused(text: str) -> None:
     with pytest.raises(ForbiddenQueryError, match="FROM"):
         check_query(text)
     assert "datasetClause" in parseQuery(text)[1]
-    assert _keyword_outside_literals(text, "FROM")
+    assert keyword_outside_literals(text, "FROM")
 
 
 def test_keywords_in_comments_strings_and_names_are_not_refused(

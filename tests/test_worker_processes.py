@@ -45,7 +45,7 @@ def test_closing_while_the_workers_start_stops_each_once() -> None:
 def test_a_worker_is_stopped_once_however_often_it_is_asked() -> None:
     pool = WorkerProcesses(slow_to_start, (), size=1, timeout=10, name="test-once")
     pool.start()
-    (worker,) = list(pool._workers)
+    worker = pool.take(time.monotonic() + 10)
     worker.stop()
     worker.stop()  # the second call does nothing (before: OSError, bad file descriptor)
     pool.close()

@@ -165,11 +165,9 @@ def _classify(text: str) -> QueryForm:
     except Exception:  # rdflib's parser failed on it (see _classify_by_tokens)
         return _classify_by_tokens(text)
     query = tree[1]
-    if "datasetClause" in query or _keyword_outside_literals(text, "FROM"):
+    if "datasetClause" in query or keyword_outside_literals(text, "FROM"):
         raise ForbiddenQueryError(FROM_MESSAGE)
-    if "ServiceGraphPattern" in _parse_tree_names(tree) or _keyword_outside_literals(
-        text, "SERVICE"
-    ):
+    if "ServiceGraphPattern" in parse_tree_names(tree) or keyword_outside_literals(text, "SERVICE"):
         raise ForbiddenQueryError(SERVICE_MESSAGE)
     return _FORM_BY_PARSE_NAME[query.name]
 
@@ -180,9 +178,9 @@ def _classify_by_tokens(text: str) -> QueryForm:
     action): the first form keyword outside strings, IRIs and comments, after the same
     SERVICE and FROM token checks as every query. pyoxigraph, which runs the text, is then
     the one judge of its syntax, and its worker has no network in any case."""
-    if _keyword_outside_literals(text, "FROM"):
+    if keyword_outside_literals(text, "FROM"):
         raise ForbiddenQueryError(FROM_MESSAGE)
-    if _keyword_outside_literals(text, "SERVICE"):
+    if keyword_outside_literals(text, "SERVICE"):
         raise ForbiddenQueryError(SERVICE_MESSAGE)
     first = _FIRST_KEYWORD.search(_LITERALS_AND_COMMENTS.sub(" ", text))
     if first is None:
@@ -205,7 +203,7 @@ def parses_as_update(text: str) -> bool:
     return True
 
 
-def _parse_tree_names(node: Any) -> Iterator[str]:
+def parse_tree_names(node: Any) -> Iterator[str]:
     """The names of every node of an rdflib SPARQL parse tree (``SelectQuery``,
     ``ServiceGraphPattern`` ...), walking CompValues, ParseResults and lists."""
     stack = [node]
@@ -233,7 +231,7 @@ _LITERALS_AND_COMMENTS = re.compile(
 )
 
 
-def _keyword_outside_literals(text: str, keyword: str) -> bool:
+def keyword_outside_literals(text: str, keyword: str) -> bool:
     """Whether ``keyword`` occurs as a keyword token (not a variable, prefixed name, string,
     IRI or comment) in ``text``, raw or normalised: the conservative cross-check of the
     parser, against engines that read the text differently."""
