@@ -12,57 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from data_copies import TOY_RULE, TOY_SCHEME, TWO_PATIENTS, copy_data_files
 from pedall.api import classify_input
 from pedall.cli.main import main
 from pedall.knowledge.base import KnowledgeBase
 from pedall.toolkit import toolkit
-from test_thresholds_as_data import copy_data_files, patient_csv
 
 pytestmark = pytest.mark.slow  # a copy of the data files, closed and compiled again
-
-PREFIXES = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX pedall: <https://w3id.org/pedall/>
-PREFIX pshape: <https://w3id.org/pedall/shapes/>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX sh: <http://www.w3.org/ns/shacl#>
-"""
-# A made-up scheme for the test only: "older" when the age criterion of Table 1's high
-# group holds (its condition shape reused), "younger" otherwise (a profile of no conditions).
-TOY_SCHEME = (
-    PREFIXES
-    + """
-pedall:Toy a owl:NamedIndividual, pedall:RiskScheme ;
-    rdfs:label "Toy scheme"@en ;
-    pedall:reportKey "toy_group" ; pedall:reportLabel "Toy" ; pedall:reportOrder 3 .
-pedall:Toy-younger a owl:NamedIndividual, pedall:RiskGroup ;
-    rdfs:label "Toy younger"@en ; pedall:inScheme pedall:Toy ; pedall:rank 0 ;
-    pedall:riskCode "younger" ; pedall:criteriaCombination pedall:AllOf .
-pedall:Toy-older a owl:NamedIndividual, pedall:RiskGroup ;
-    rdfs:label "Toy older"@en ; pedall:inScheme pedall:Toy ; pedall:rank 1 ;
-    pedall:riskCode "older" ; pedall:criteriaCombination pedall:AnyOf .
-pedall:Toy-older-age a owl:NamedIndividual, pedall:RiskCriterion ;
-    rdfs:label "Toy: age 10 to under 15 years"@en ;
-    pedall:assignsGroup pedall:Toy-older ; pedall:inScheme pedall:Toy ;
-    pedall:condition pshape:AgeTenToUnderFifteen ; pedall:section "none: a test scheme" .
-"""
-)
-TOY_RULE = (
-    PREFIXES
-    + """
-pshape:Toy-rules a sh:NodeShape ;
-    sh:targetClass pedall:Patient ;
-    sh:order 10 ;
-    sh:rule [
-        a sh:TripleRule ;
-        sh:condition pshape:AgeTenToUnderFifteen ;
-        sh:subject sh:this ;
-        sh:predicate pedall:meetsCriterion ;
-        sh:object pedall:Toy-older-age ;
-        sh:order 10 ;
-    ] .
-"""
-)
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +33,6 @@ def toy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def toy_kb(toy_root: Path) -> KnowledgeBase:
     return KnowledgeBase.load(toy_root)
-
-
-TWO_PATIENTS = patient_csv(age_years="12") + b"P2" + patient_csv().split(b"\nP1")[1]
 
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])

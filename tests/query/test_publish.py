@@ -22,7 +22,7 @@ from pedall.query.export import export_graph
 from pedall.query.publish import PublishError, credentials_from_environment, put_graph
 
 OXIGRAPH = shutil.which("oxigraph") or str(
-    Path(__file__).resolve().parents[1] / ".venv/bin/oxigraph"
+    Path(__file__).resolve().parents[2] / ".venv/bin/oxigraph"
 )
 PATIENTS_CSV = (
     "patient_id,age_years,wbc_per_ul,immunophenotype,cns_status,lesions,trial_site\n"

@@ -105,7 +105,7 @@ def test_term_search_finds_a_synonym(page: Page) -> None:
     assert page.locator("h1").inner_text().strip() != ""
 
 
-AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_PAGES = (
     "/",
     "/calculator",

@@ -19,7 +19,7 @@ from rdflib.collection import Collection
 from pedall.service.app import create_app
 from pedall.service.settings import ServiceSettings
 
-SUITE = Path(__file__).parent / "data" / "w3c-sparql11-syntax"
+SUITE = Path(__file__).resolve().parents[1] / "data" / "w3c-sparql11-syntax"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 POSITIVE, NEGATIVE = MF.PositiveSyntaxTest11, MF.NegativeSyntaxTest11
 ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"

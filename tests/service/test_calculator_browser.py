@@ -29,7 +29,7 @@ from pedall.namespaces import PEDALL
 
 pytestmark = pytest.mark.browser
 WIDTHS = [1280, 390]
-AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @dataclass(frozen=True)

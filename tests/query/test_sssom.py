@@ -26,7 +26,7 @@ from pedall.namespaces import ONTOLOGY_IRI
 from pedall.query.sssom_tsv import COLUMNS, MAPPING_PREDICATES, mapping_set
 
 SSSOM = Path(sys.executable).with_name("sssom")
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 MINI_MAPPINGS = """
 @prefix obo: <http://purl.obolibrary.org/obo/> .

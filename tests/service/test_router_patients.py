@@ -24,7 +24,7 @@ from pedall.classify.schemes import read_schemes
 from pedall.cohort.summary import summarize
 from pedall.knowledge.base import KnowledgeBase
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients.csv"
 CSV = {"Content-Type": "text/csv"}
 CSV_HEADER = (
     "patient_id,sex,age_years,wbc_per_ul,immunophenotype,cns_status,testicular_involvement,"

@@ -14,7 +14,7 @@ from pedall.query.library import load_query
 from pedall.query.sparql import check_query
 
 FILES = DataFiles.default()
-CHECKOUT = Path(__file__).resolve().parents[1]
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def _name(path: Path) -> str:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from http_answers import assert_json_error, in_process
 from pedall import RESEARCH_NOTICE
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients.csv"
 CSV = {"Content-Type": "text/csv"}
 
 

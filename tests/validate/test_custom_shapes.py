@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import SH
 
+from connection_listener import Listener
 from pedall import RESEARCH_NOTICE
 from pedall.cli import options
 from pedall.cli.main import main
@@ -28,7 +29,6 @@ from pedall.service.settings import ServiceSettings
 from pedall.toolkit import toolkit
 from pedall.validate.custom_shapes import RegistryShapes
 from pedall.validate.shapes_data import DataInput, shapes_data
-from test_query_policy_bypass import Listener
 
 Invoke = Callable[..., Result]
 REGISTRY_SHAPES = DataFiles.default().root / "examples" / "registry-shapes.ttl"

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from data_copies import TOY_RULE, TOY_SCHEME, TWO_PATIENTS, copy_data_files
 from pedall.api import classify_input
 from pedall.errors import DataFileError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.data_files import DataFiles
 from pedall.knowledge.shape_groups import read_header
 from pedall.query.checks import group_failures
-from test_thresholds_as_data import copy_data_files
-from test_toy_scheme import TOY_RULE, TOY_SCHEME, TWO_PATIENTS
 
 PREFIXES = """PREFIX owl: <http://www.w3.org/2002/07/owl#>
 PREFIX pedall: <https://w3id.org/pedall/>

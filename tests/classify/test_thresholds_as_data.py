@@ -5,7 +5,6 @@ classification of the same patient, through ``KnowledgeBase.load(root)`` and thr
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,25 +12,12 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from patient_rows import COMPLETE_PATIENT
+from data_copies import copy_data_files, patient_csv
 from pedall.api import classify_input
 from pedall.cli.main import main
 from pedall.knowledge.base import KnowledgeBase
-from pedall.knowledge.data_files import DATA_KINDS, DataFiles
 
 PSHAPE = "https://w3id.org/pedall/shapes/"
-
-
-def patient_csv(**changes: str) -> bytes:
-    row = {**COMPLETE_PATIENT, **changes}
-    return ("patient_id," + ",".join(row) + "\nP1," + ",".join(row.values()) + "\n").encode()
-
-
-def copy_data_files(target: Path) -> Path:
-    source = DataFiles.default().root
-    for kind in DATA_KINDS:
-        shutil.copytree(source / kind, target / kind)
-    return target
 
 
 def set_threshold(path: Path, shape: str, predicate: URIRef, old: float, new: float) -> None:

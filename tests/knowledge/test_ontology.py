@@ -303,7 +303,7 @@ def test_knowledge_graph_shapes_are_a_dated_release_importing_the_ontology() -> 
     assert (header, OWL.imports, URIRef(ONTOLOGY_IRI)) in shapes
 
 
-SOURCE_TEXT = Path(__file__).resolve().parents[2] / "shared" / "source"
+SOURCE_TEXT = Path(__file__).resolve().parents[3] / "shared" / "source"
 
 
 @pytest.mark.parametrize("partner", ["AFF1", "MLLT1", "MLLT3", "MLLT10"])
