@@ -10,7 +10,7 @@ import json
 import multiprocessing
 import threading
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,12 +20,15 @@ from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
 from pedall.cli.main import main
 from pedall.cohort.output_files import open_output
-from pedall.cohort.result_writers import CsvResults, JsonResults, NoResults
+from pedall.cohort.result_writers import NoResults
 from pedall.cohort.runner import CohortRunner
-from pedall.errors import CohortWorkerError, InputFormatError
+from pedall.errors import CohortWorkerError, InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.testing.cohort import cohort_csv
 from pedall.toolkit import toolkit
+from pedall.writers.csv_results import CsvResults
+from pedall.writers.json_results import JsonResults
+from pedall.writers.registry import Rendered
 from pedall.writers.results import results_csv
 
 
@@ -145,9 +148,10 @@ class WatchingWriter(JsonResults):
         self.source = source
         self.read_when_written: list[int] = []
 
-    def write(self, rendered: str) -> None:
-        self.read_when_written.append(self.source.rows_read)
-        super().write(rendered)
+    def write(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        if isinstance(rendered, str):  # a result
+            self.read_when_written.append(self.source.rows_read)
+        super().write(rendered, issues)
 
 
 @pytest.mark.slow  # a cohort through the workers

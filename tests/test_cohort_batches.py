@@ -15,13 +15,13 @@ import pytest
 
 from pedall.classify.spec import EngineSpec
 from pedall.cohort.batches import YOUNG_OBJECTS_BEFORE_COLLECTING, BatchWorker, start_pool
-from pedall.cohort.result_writers import JsonResults
 from pedall.cohort.runner import CohortRunner
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.cache import ClosureCache
 from pedall.testing.cohort import cohort_csv
 from pedall.toolkit import toolkit
 from pedall.validate.checker import DataQualityChecker
+from pedall.writers.json_results import JsonResults
 
 pytestmark = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="workers are forked here"

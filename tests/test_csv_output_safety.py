@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from pedall.api import classify_input
 from pedall.cli.main import main
-from pedall.cohort.result_writers import CsvResults
 from pedall.cohort.runner import CohortRunner
 from pedall.knowledge.base import KnowledgeBase
 from pedall.toolkit import toolkit
+from pedall.writers.csv_results import CsvResults
 from pedall.writers.results import results_csv, spreadsheet_safe
 
 # Patient ids and a pass-through column (its header too) that a spreadsheet would run.

@@ -23,11 +23,12 @@ from pedall.classify.result import table_columns
 from pedall.classify.schemes import Schemes
 from pedall.cli.main import main
 from pedall.cohort.output_files import open_binary_output
-from pedall.cohort.result_writers import JsonResults, ParquetResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.knowledge.base import KnowledgeBase
 from pedall.testing.cohort import cohort_csv
+from pedall.writers.json_results import JsonResults
 from pedall.writers.parquet import results_schema, write_results_parquet
+from pedall.writers.parquet_results import ParquetResults
 
 pytestmark = pytest.mark.slow  # pyarrow, and cohorts streamed through the workers
 

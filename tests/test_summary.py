@@ -22,11 +22,12 @@ from pedall.classify.fast_engine import FastEngine
 from pedall.classify.result import Classification, Deciding, DecidingOutcome, Outcome
 from pedall.classify.schemes import read_schemes
 from pedall.cli.main import main
-from pedall.cohort.result_writers import IssueCounting, JsonResults, NoResults
+from pedall.cohort.result_writers import IssueCounting, NoResults
 from pedall.cohort.runner import CohortRunner, PatientFile
 from pedall.cohort.summary import UNDETERMINED, ClassificationSummary, SummaryEntry, summarize
 from pedall.cohort.to_do import ToDoList
 from pedall.knowledge.base import KnowledgeBase
+from pedall.writers.json_results import JsonResults
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
 # A cohort with every kind of row: complete, provisional (one or several missing fields,

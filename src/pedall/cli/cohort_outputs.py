@@ -56,7 +56,32 @@ def check_to_do_column(kb: KnowledgeBase, column: str) -> None:
         )
 
 
-def stream_tallied(
+def tallied(
+    kb: KnowledgeBase,
+    files: list[PatientFile],
+    output_format: str,
+    output: Path | None,
+    to_do: str | None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    engine: str = "fast",
+) -> None:
+    """The summary or the to-do list of the files: counted as the fast engine streams
+    them, or from the results of ``engine`` classifying each file whole."""
+    if engine == "fast":
+        _stream_tallied(kb, files, output_format, output, to_do, limits)
+        return
+    from pedall.cohort.whole_files import classify_whole
+    from pedall.errors import DataFileError
+
+    try:
+        classified, issues = classify_whole(kb, files, engine, limits)
+    except DataFileError as error:
+        raise click.ClickException(str(error)) from None
+    results = [result for whole in classified for result in whole.results]
+    _emit_tallied(kb, results, issues, output_format, output, to_do)
+
+
+def _stream_tallied(
     kb: KnowledgeBase,
     files: list[PatientFile],
     output_format: str,
@@ -69,11 +94,12 @@ def stream_tallied(
     ``limits``."""
     from pedall.classify.schemes import read_schemes
     from pedall.cohort.output_files import open_output
-    from pedall.cohort.result_writers import IssueCounting, JsonResults, NoResults
+    from pedall.cohort.result_writers import IssueCounting, NoResults
     from pedall.cohort.runner import CohortRunner
     from pedall.cohort.summary import ClassificationSummary
     from pedall.cohort.to_do import ToDoList
     from pedall.errors import DataFileError
+    from pedall.writers.registry import WriterContext, result_format
 
     summary = ClassificationSummary.for_schemes(read_schemes(kb.graph))
     try:
@@ -83,9 +109,13 @@ def stream_tallied(
                 issues = runner.classify_files(files, NoResults(), to_do_list.add)
             _emit_to_do(to_do_list, issues, output_format, output)
         elif output_format == "json":
-            with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
-                writer = IssueCounting(JsonResults(out, summary=summary), summary)
-                issues = runner.classify_files(files, writer, summary.add)
+            context = WriterContext(kb, summary=summary)
+            with (
+                open_output(output) as out,
+                result_format("json").open(out, context) as results,
+                CohortRunner(kb, limits=limits) as runner,
+            ):
+                issues = runner.classify_files(files, IssueCounting(results, summary), summary.add)
             click.echo(RESEARCH_NOTICE, err=True)
         else:
             with CohortRunner(kb, limits=limits) as runner:
@@ -97,7 +127,7 @@ def stream_tallied(
     _exit_on_errors(issues)
 
 
-def emit_tallied(
+def _emit_tallied(
     kb: KnowledgeBase,
     results: Sequence[Classification],
     issues: Sequence[PatientIssue],

@@ -1,5 +1,6 @@
 """What the ``pedall`` commands share: the global options, ``--data-root``, opening the
-knowledge base, and writing a result to stdout or a file.
+knowledge base, a choice of the names a registry lists, and writing a result to stdout or
+a file.
 
 Kept light on purpose: ``pedall --help`` imports this, so the heavy libraries (rdflib,
 owlrl, pyshacl, pyoxigraph, rich, the service) are imported inside the functions.
@@ -8,10 +9,10 @@ owlrl, pyshacl, pyoxigraph, rich, the service) are imported inside the functions
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +20,8 @@ from pedall import RESEARCH_NOTICE
 from pedall.knowledge.data_files import DataFiles
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from pedall.knowledge.base import KnowledgeBase
 
 data_root_option = click.option(
@@ -35,6 +38,40 @@ engine_option = click.option(
     show_default=True,
     help="fast: compiled from the shapes; reference: pyshacl with owlrl (slow, same results).",
 )
+
+
+class RegistryChoice(click.ParamType[str]):
+    """``click.Choice`` of the names a registry lists when the command line is read (so a
+    format registered after the command was built is offered too), with its metavar,
+    messages and completion.
+
+    >>> from pedall.writers.registry import result_format_names
+    >>> RegistryChoice(result_format_names).convert("csv", None, None)
+    'csv'
+    """
+
+    name = "choice"
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self.names = names
+
+    def choice(self) -> click.Choice[str]:
+        """The ``click.Choice`` of the names listed now."""
+        return click.Choice(self.names())
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return self.choice().convert(value, param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return self.choice().get_metavar(param, ctx)
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None) -> str:
+        return self.choice().get_missing_message(param, ctx)
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        return self.choice().shell_complete(ctx, param, incomplete)
 
 
 @dataclass(frozen=True)

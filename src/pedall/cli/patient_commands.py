@@ -7,7 +7,6 @@ Heavy libraries are imported inside each command, so ``pedall --help`` stays fas
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,10 +18,20 @@ import click
 from pedall import RESEARCH_NOTICE
 from pedall.cli import options
 from pedall.cli.limit_options import input_limit_options
-from pedall.cli.options import data_files, data_root_option, emit, emit_json, engine_option
+from pedall.cli.options import RegistryChoice, data_files, data_root_option, emit, engine_option
+from pedall.writers.registry import (
+    REPORTS,
+    WRITERS,
+    ReportFormat,
+    ResultFormat,
+    formats_help,
+    report_format,
+    report_format_names,
+    result_format,
+    result_format_names,
+)
 
 if TYPE_CHECKING:
-    from pedall.classify.result import Classification
     from pedall.cohort.runner import PatientFile
     from pedall.errors import PatientIssue
     from pedall.knowledge.base import KnowledgeBase
@@ -42,6 +51,7 @@ PATIENT_MEDIA_TYPES = {
     ".parquet": "application/vnd.apache.parquet",
 }
 STDIN = "-"
+PERSON_WIDTH = 140  # columns of output for a person written to a file
 
 patient_files_argument = click.argument(
     "files",
@@ -90,56 +100,15 @@ def _patient_files(files: tuple[str, ...], media_types: list[str]) -> list[Patie
     ]
 
 
-def _classify_streaming(
-    kb: KnowledgeBase,
-    files: list[PatientFile],
-    output_format: str,
-    output: Path | None,
-    limits: InputLimits,
-) -> None:
-    """classify --format json/csv/parquet: large CSV and Parquet tables streamed over the
-    CPU cores, results written as produced (the same output as classifying in memory;
-    Parquet a row group at a time, to a file replaced whole when complete)."""
-    from pedall.cohort.output_files import open_binary_output, open_output
-    from pedall.cohort.result_writers import CsvResults, JsonResults, ParquetResults
-    from pedall.cohort.runner import CohortRunner
-    from pedall.errors import CohortWorkerError, DataFileError, InputFormatError
-    from pedall.toolkit import toolkit
-
-    try:
-        if output_format == "parquet":
-            assert output is not None
-            with (
-                open_binary_output(output) as sink,
-                ParquetResults(sink, toolkit(kb).schemes) as parquet,
-                CohortRunner(kb, limits=limits) as runner,
-            ):
-                issues = runner.classify_files(files, parquet)
-        else:
-            with open_output(output) as out, CohortRunner(kb, limits=limits) as runner:
-                writer = (
-                    JsonResults(out)
-                    if output_format == "json"
-                    else CsvResults(out, toolkit(kb).schemes)
-                )
-                issues = runner.classify_files(files, writer)
-    except (DataFileError, CohortWorkerError) as error:
-        raise click.ClickException(str(error)) from None
-    except InputFormatError as error:  # pyarrow is not installed
-        raise click.ClickException(str(error)) from None
-    click.echo(RESEARCH_NOTICE, err=True)
-    if any(issue.is_error for issue in issues):
-        sys.exit(1)
-
-
 def _validate_streaming(
     kb: KnowledgeBase,
     files: list[PatientFile],
-    output_format: str,
+    report: ReportFormat,
     output: Path | None,
     limits: InputLimits,
 ) -> None:
-    """validate --format text/json: large CSV tables checked in batches over the cores."""
+    """validate with a report of the issues only (no records): large CSV tables checked
+    in batches over the cores."""
     from pedall.cohort.runner import CohortRunner
     from pedall.errors import DataFileError
     from pedall.toolkit import toolkit
@@ -150,16 +119,12 @@ def _validate_streaming(
             issues = runner.validate_files(files)
     except DataFileError as error:
         raise click.ClickException(str(error)) from None
-    _emit_validation(ValidationOutcome(issues, [], toolkit(kb).data_quality), output_format, output)
+    _emit_validation(ValidationOutcome(issues, [], toolkit(kb).data_quality), report, output)
 
 
-def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Path | None) -> None:
-    if output_format == "text":
-        emit(outcome.as_text(), output)
-    elif output_format == "json":
-        emit_json(outcome.as_json(), output)
-    else:
-        emit(outcome.report_graph.serialize(format="turtle"), output)
+def _emit_validation(outcome: ValidationOutcome, report: ReportFormat, output: Path | None) -> None:
+    emit(report.write(outcome), output)
+    if report.notice_on_stderr:
         click.echo(RESEARCH_NOTICE, err=True)
     if not outcome.conforms:
         sys.exit(1)
@@ -170,11 +135,10 @@ def _emit_validation(outcome: ValidationOutcome, output_format: str, output: Pat
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "csv", "ttl", "parquet", "fhir"]),
+    type=RegistryChoice(result_format_names),
     default="table",
     show_default=True,
-    help="table (with the explanation) for a person; json, csv, ttl (RDF) or parquet "
-    "(with -o; pip install 'pedall[parquet]') for machines.",
+    help=formats_help(WRITERS),
 )
 @click.option(
     "--summary",
@@ -212,79 +176,54 @@ def classify(
     FHIR R4 Bundle of mCODE ALL risk-assessment Observations.
 
     Exit status 1 when any row or node had errors; the valid ones are still classified."""
-    from pedall.api import ClassifyOutcome, classify_input, read_input
-    from pedall.classify.schemes import read_schemes
     from pedall.cli import cohort_outputs
-    from pedall.errors import CappedIssues, DataFileError, InputFormatError, PatientIssue
-    from pedall.toolkit import toolkit
-    from pedall.writers.results import render_results, results_csv, results_turtle
 
+    writer_format = result_format(output_format)
     media_types = [patient_media_type(name) for name in files]
-    if output_format == "parquet" and output is None:
-        raise click.UsageError("--format parquet writes a file: give -o OUT.parquet")
+    if writer_format.binary and output is None:
+        raise click.UsageError(
+            f"--format {output_format} writes a file: give -o OUT.{output_format}"
+        )
     cohort_outputs.check_tally_options(summary, to_do, output_format)
-    tallied = summary or to_do is not None
     kb = options.knowledge_base(data_files(data_root))
-    if to_do is not None:
-        cohort_outputs.check_to_do_column(kb, to_do)
-    if engine == "fast" and tallied:
-        patient_files = _patient_files(files, media_types)
-        cohort_outputs.stream_tallied(kb, patient_files, output_format, output, to_do, limits)
+    patient_files = _patient_files(files, media_types)
+    if summary or to_do is not None:
+        if to_do is not None:
+            cohort_outputs.check_to_do_column(kb, to_do)
+        cohort_outputs.tallied(kb, patient_files, output_format, output, to_do, limits, engine)
         return
-    if engine == "fast" and output_format in ("json", "csv", "parquet"):
-        _classify_streaming(kb, _patient_files(files, media_types), output_format, output, limits)
-        return
-    results: list[Classification] = []
-    issues: list[PatientIssue] = CappedIssues(limits.max_issues)
-    records: dict[tuple[str, str], PatientRecord] = {}
-    for name, media_type in zip(files, media_types, strict=True):
-        source = "<stdin>" if name == STDIN else name
-        payload = read_patient_file(name)
-        try:
-            outcome = classify_input(
-                kb, payload, media_type, source=source, engine=engine, limits=limits
-            )
-            if output_format == "ttl":
-                read = read_input(kb, payload, media_type, source, limits)
-                records.update({(source, r.patient_id): r for r in read.records})
-        except InputFormatError as error:
-            issues.append(PatientIssue(error.line, None, None, str(error), None, source))
-            continue
-        except DataFileError as error:
-            raise click.ClickException(str(error)) from None
-        results += outcome.results
-        issues += outcome.issues
-    if tallied:
-        cohort_outputs.emit_tallied(kb, results, issues, output_format, output, to_do)
-        return
-    if output_format == "table":
-        from rich.console import Console
+    _write_results(kb, patient_files, writer_format, output, limits, engine)
 
-        console = Console(file=io.StringIO(), width=140) if output else Console()
-        render_results(console, results, issues, toolkit(kb).schemes)
-        if output is not None:
-            assert isinstance(console.file, io.StringIO)
-            emit(console.file.getvalue(), output)
-    elif output_format == "json":
-        emit_json(ClassifyOutcome(results, issues).as_json(), output)
-    elif output_format == "csv":
-        emit(results_csv(results, toolkit(kb).schemes), output)
-    elif output_format == "parquet":
-        from pedall.writers.parquet import write_results_parquet
 
-        assert output is not None
-        try:
-            write_results_parquet(results, issues, output, toolkit(kb).schemes)
-        except InputFormatError as error:  # pyarrow is not installed
-            raise click.ClickException(str(error)) from None
-    elif output_format == "fhir":
-        from pedall.writers.fhir import fhir_text, results_fhir
+def _write_results(
+    kb: KnowledgeBase,
+    files: list[PatientFile],
+    writer_format: ResultFormat,
+    output: Path | None,
+    limits: InputLimits,
+    engine: str,
+) -> None:
+    """The results of every file through the writer of ``writer_format``: streamed by
+    the fast engine when the writer streams, else classified whole first; the same path
+    for every format."""
+    from pedall.cohort.output_files import open_sink
+    from pedall.cohort.runner import CohortRunner
+    from pedall.errors import CohortWorkerError, DataFileError, InputFormatError
+    from pedall.writers.registry import WriterContext
 
-        emit(fhir_text(results_fhir(results, read_schemes(kb.graph), kb.graph, issues)), output)
-    else:
-        turtle = results_turtle(results, read_schemes(kb.graph), toolkit(kb).model, records)
-        emit(turtle, output)
-    if output_format != "table":
+    context = WriterContext(kb, width=None if output is None else PERSON_WIDTH)
+    try:
+        with (
+            open_sink(output, binary=writer_format.binary) as sink,
+            writer_format.open(sink, context) as writer,
+            CohortRunner(kb, limits=limits) as runner,
+        ):
+            issues = runner.classify_files(files, writer, engine=engine)
+    except (DataFileError, CohortWorkerError) as error:
+        raise click.ClickException(str(error)) from None
+    except InputFormatError as error:  # the writer's optional library is not installed
+        raise click.ClickException(str(error)) from None
+    if writer_format.notice_on_stderr:
         click.echo(RESEARCH_NOTICE, err=True)
     if any(issue.is_error for issue in issues):
         sys.exit(1)
@@ -295,11 +234,10 @@ def classify(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "ttl"]),
+    type=RegistryChoice(report_format_names),
     default="text",
     show_default=True,
-    help="text for a person (patient, field, value, what is wrong); json; ttl: the standard "
-    "SHACL validation report graph (from pyshacl).",
+    help=formats_help(REPORTS),
 )
 @click.option(
     "--shapes",
@@ -333,11 +271,12 @@ def validate(
     from pedall.validate.outcome import ValidationOutcome
     from pedall.validate.shapes_data import DataInput
 
+    report = report_format(output_format)
     media_types = [patient_media_type(name) for name in files]
     registry = _registry_shapes(shapes_files)  # refused shapes stop here, before any run
     kb = options.knowledge_base(data_files(data_root))
-    if engine == "fast" and output_format in ("text", "json") and registry is None:
-        _validate_streaming(kb, _patient_files(files, media_types), output_format, output, limits)
+    if engine == "fast" and not report.reads_records and registry is None:
+        _validate_streaming(kb, _patient_files(files, media_types), report, output, limits)
         return
     issues: list[PatientIssue] = CappedIssues(limits.max_issues)
     records: list[PatientRecord] = []
@@ -360,7 +299,7 @@ def validate(
     validation = ValidationOutcome(issues, records, toolkit(kb).data_quality)
     if registry is not None:
         validation = _with_registry_shapes(registry, validation, inputs, kb)
-    _emit_validation(validation, output_format, output)
+    _emit_validation(validation, report, output)
 
 
 def _registry_shapes(paths: tuple[Path, ...]) -> RegistryShapes | None:

@@ -20,8 +20,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from pedall.classify.result import Classification
-from pedall.cohort.rendering import JsonRenderer
-from pedall.cohort.result_writers import Rendered
 from pedall.cohort.summary import SummaryEntry
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
@@ -29,8 +27,7 @@ from pedall.knowledge.cache import ClosureCache
 from pedall.knowledge.data_files import DataFiles
 from pedall.patients.readers.csv_table import RowReader
 from pedall.toolkit import Toolkit, toolkit
-from pedall.writers.parquet import classification_columns
-from pedall.writers.results import csv_line, result_row
+from pedall.writers.registry import NO_RENDERING, Render, Rendered, result_format
 
 Row = tuple[int, list[str]]
 
@@ -57,7 +54,7 @@ class Batch:
     header: tuple[str, ...]
     source: str
     rows: list[Row]
-    render: str  # "json", "csv", "parquet" or "none" (nothing rendered)
+    render: str  # the output format whose renderer renders each result, or NO_RENDERING
     extras: tuple[str, ...] = ()
     summarize: bool = False  # each result's SummaryEntry comes back too
 
@@ -67,7 +64,7 @@ class BatchWorker:
     """Reads, classifies and renders batches with one toolkit's compiled engine."""
 
     toolkit: Toolkit
-    json: JsonRenderer = field(default_factory=JsonRenderer)
+    renderers: dict[str, Render] = field(default_factory=dict)  # by format, made when first used
 
     def compile(self) -> None:
         """Build the engine and the checker every batch uses now, not on the first batch
@@ -89,9 +86,9 @@ class BatchWorker:
                 accepted.append(record)
         rendered: dict[int | None, Rendered] = {}
         entries: dict[int | None, SummaryEntry] = {}
-        if batch.render != "none" or batch.summarize:
+        if batch.render != NO_RENDERING or batch.summarize:
             for result in self.toolkit.fast_engine.classify(accepted):
-                if batch.render != "none":
+                if batch.render != NO_RENDERING:
                     rendered[result.line] = self.render(result, batch.render, batch.extras)
                 if batch.summarize:
                     entries[result.line] = SummaryEntry.of(result)
@@ -108,13 +105,12 @@ class BatchWorker:
         ]
 
     def render(self, result: Classification, render: str, extras: tuple[str, ...]) -> Rendered:
-        """A result as the writer of ``render`` takes it: JSON or CSV text, or the
-        classification columns of a Parquet row."""
-        if render == "json":
-            return self.json.render(result)
-        if render == "parquet":
-            return classification_columns(result, extras)
-        return csv_line(result_row(result, extras))
+        """A result as the writer of the output format ``render`` takes it (JSON or CSV
+        text, a Parquet row's classification columns ...: ``pedall.writers.registry``)."""
+        renderer = self.renderers.get(render)
+        if renderer is None:
+            renderer = self.renderers[render] = result_format(render).renderer()
+        return renderer(result, extras)
 
 
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker

@@ -1,4 +1,5 @@
-"""Where a cohort command writes: standard output, or a file replaced whole when complete."""
+"""Where a cohort command writes: standard output, or a file replaced whole when complete
+(text, or bytes for a binary format such as Parquet, to a file only)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pedall.atomic_files import open_atomically, open_binary_atomically
 
@@ -30,3 +31,16 @@ def open_binary_output(path: Path) -> Iterator[IO[bytes]]:
     a text file: through a temporary file renamed when complete, mode 0600."""
     with open_binary_atomically(path, private=True) as stream:
         yield stream
+
+
+@contextmanager
+def open_sink(path: Path | None, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """Where an output format writes: ``open_binary_output`` for a binary format (which
+    needs ``path``), else ``open_output``."""
+    if binary:
+        assert path is not None, "a binary format is written to a file"
+        with open_binary_output(path) as stream:
+            yield stream
+    else:
+        with open_output(path) as stream:
+            yield stream

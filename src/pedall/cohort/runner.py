@@ -5,10 +5,12 @@ stays flat.
 The batches go to worker processes (``pedall.cohort.batches``); small inputs are handled
 in the calling process. Rows are read independently in the workers; the ids are checked
 for duplicates in row order here, so the issues are the same as ``pedall.api`` reports.
+A writer that does not stream (``ResultWriter.streams``), and the reference engine, get
+every input classified whole first instead (``pedall.cohort.whole_files``).
 
 >>> import io
->>> from pedall.cohort.result_writers import JsonResults
 >>> from pedall.knowledge.base import KnowledgeBase
+>>> from pedall.writers.json_results import JsonResults
 >>> out = io.StringIO()
 >>> with CohortRunner(KnowledgeBase.load()) as runner:
 ...     table = io.BytesIO(b"patient_id,age_years\\nP1,16\\n")
@@ -36,8 +38,9 @@ from pedall.api import classify_input, media_kind, validate_input
 from pedall.classify.result import Classification, csv_columns
 from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
 from pedall.cohort.progress import ProgressBar
-from pedall.cohort.result_writers import NoResults, ResultWriter
+from pedall.cohort.result_writers import NoResults
 from pedall.cohort.summary import SummaryEntry
+from pedall.cohort.whole_files import classify_whole
 from pedall.errors import CappedIssues, CohortWorkerError, InputFormatError, PatientIssue
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.header import TableHeader
@@ -46,6 +49,8 @@ from pedall.patients.readers.csv_table import DuplicateIds, RowRead, open_table
 from pedall.patients.readers.parquet import open_parquet_table
 from pedall.toolkit import Toolkit, toolkit
 from pedall.writers.parquet import placed_results
+from pedall.writers.registry import NO_RENDERING, ResultWriter, TakesRecords
+from pedall.writers.results import extra_columns
 
 # Takes each classified patient's SummaryEntry (the cohort summary, a to-do list).
 Tally = Callable[[SummaryEntry], None]
@@ -145,15 +150,15 @@ class CohortRunner:
         """Write results classified elsewhere (e.g. from RDF input) as this runner does,
         each with the ``issues`` of its row, and the rows (or nodes) with issues but no
         result."""
-        extras = writer.start(())
+        extras = writer.start(extra_columns(results))
         local = self._local_worker()
         for result, found in placed_results(results, issues):
             if result is not None and tally is not None:
                 tally(SummaryEntry.of(result))
-            if result is None or writer.render == "none":
-                writer.write_row(None, found)
+            if result is None or writer.render == NO_RENDERING:
+                writer.write(None, found)
             else:
-                writer.write_row(local.render(result, writer.render, extras), found)
+                writer.write(local.render(result, writer.render, extras), found)
 
     def validate(self, stream: IO[bytes], source: str, kind: str = "csv") -> CohortSummary:
         """Read and check the table read from ``stream`` (CSV, or Parquet for
@@ -161,13 +166,27 @@ class CohortRunner:
         return self._stream(stream, source, NoResults(), kind=kind)
 
     def classify_files(
-        self, files: Sequence[PatientFile], writer: ResultWriter, tally: Tally | None = None
+        self,
+        files: Sequence[PatientFile],
+        writer: ResultWriter,
+        tally: Tally | None = None,
+        engine: str = "fast",
     ) -> list[PatientIssue]:
         """Classify every file into one output and finish it (what ``pedall classify``
-        writes as JSON, CSV or Parquet): CSV and Parquet tables streamed, RDF inputs
-        through ``classify_input``; ``tally`` gets each classified patient's
-        ``SummaryEntry``. A file that cannot be read at all is one issue (and a row of its
-        own for a writer that writes every row). Returns every issue."""
+        writes, in every format): with the fast engine and a writer that streams, CSV and
+        Parquet tables streamed, RDF inputs through ``classify_input``; else every file
+        classified whole by ``engine`` (``classify_whole``) and then written. ``tally``
+        gets each classified patient's ``SummaryEntry``. A file that cannot be read at
+        all is one issue (and a row of its own for a writer that writes every row).
+        Returns every issue."""
+        if engine != "fast" or not writer.streams:
+            records = writer if isinstance(writer, TakesRecords) else None
+            classified, issues = classify_whole(self.kb, files, engine, self.limits, records)
+            writer.start(extra_columns(r for whole in classified for r in whole.results))
+            for whole in classified:
+                self.write(whole.results, writer, tally, whole.issues)
+            writer.finish(issues)
+            return issues
         issues = CappedIssues(self.limits.max_issues)
         for file in files:
             try:
@@ -187,7 +206,7 @@ class CohortRunner:
                         issues += outcome.issues
             except InputFormatError as error:
                 issue = PatientIssue(error.line, None, None, str(error), None, file.source)
-                writer.write_row(None, [issue])
+                writer.write(None, [issue])
                 issues.append(issue)
         writer.finish(issues)
         return issues
@@ -253,7 +272,7 @@ class CohortRunner:
             tuple(c for c in header if c not in model_columns and c not in contract)
         )
         for _, found in placed_results([], header.issues):
-            writer.write_row(None, found)
+            writer.write(None, found)
         batches = self._batches(
             tuple(header), source, rows, writer.render, extras, tally is not None
         )
@@ -267,10 +286,10 @@ class CohortRunner:
                     summary.rows += 1
                     summary.issues += issues
                     if any(i.is_error for i in issues):  # the row gave no record
-                        writer.write_row(None, issues)
+                        writer.write(None, issues)
                         continue
                     summary.issues += row.quality
-                    writer.write_row(row.rendered, [*issues, *row.quality])
+                    writer.write(row.rendered, [*issues, *row.quality])
                     if row.entry is not None and tally is not None:
                         tally(row.entry)
                     if row.rendered is not None or row.entry is not None:

@@ -1,0 +1,102 @@
+"""The JSON results document of ``pedall classify --format json``, written one result at a
+time (the same bytes as ``json.dumps`` of the whole document): each result rendered by a
+``JsonRenderer``, in whichever process classified it, the part that depends only on the
+outcome rendered once per outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import IO
+
+from pedall import RESEARCH_NOTICE
+from pedall.classify.result import Classification, Outcome
+from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
+from pedall.writers.registry import Render, Rendered, Summarized, WriterContext
+
+RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
+
+
+@dataclass
+class JsonRenderer:
+    """A result as ``json.dumps(result.as_dict(), indent=2)`` would write it, nested in the
+    results list; the part that depends only on the outcome is rendered once per outcome."""
+
+    _bodies: dict[int, tuple[Outcome, str]] = field(default_factory=dict)
+
+    def render(self, result: Classification, extras: tuple[str, ...] = ()) -> str:
+        """``result``'s JSON (its pass-through columns are its own: ``extras`` is unused)."""
+        body = self._body(result.outcome)
+        head = '    {\n      "patient_id": ' + json_value(result.patient_id)
+        extra = "".join(
+            f",\n      {json_value(column)}: {json_value(value)}"
+            for column, value in result.extra.items()
+            if column not in result.outcome.json_keys()
+        )
+        return f"{head},\n{body}{extra}\n    }}"
+
+    def _body(self, outcome: Outcome) -> str:
+        cached = self._bodies.get(id(outcome))
+        if cached is not None and cached[0] is outcome:
+            return cached[1]
+        as_dict = Classification("", outcome).as_dict()
+        del as_dict["patient_id"]
+        text = json.dumps(as_dict, indent=2, ensure_ascii=False)
+        body = "\n".join("    " + line for line in text.splitlines()[1:-1])
+        if len(self._bodies) > RENDERED_BODIES:
+            self._bodies.clear()
+        self._bodies[id(outcome)] = (outcome, body)
+        return body
+
+
+def json_value(value: object) -> str:
+    """A value as JSON text (non-ASCII kept)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass
+class JsonResults:
+    """Writes ``{"results": [...], "errors": [...], "warnings": [...], "notice": ...}``
+    to ``out``, one result at a time. With a ``summary`` (``--summary``), which the caller
+    fills as the results stream, ``"summary": {...}`` comes before the notice; without one
+    the document is unchanged."""
+
+    out: IO[str]
+    summary: Summarized | None = None
+    render: str = "json"
+    streams: bool = True
+    _count: int = 0
+
+    def start(self, extras: Sequence[str]) -> tuple[str, ...]:
+        return tuple(extras)
+
+    def write(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
+        if isinstance(rendered, str):
+            self.out.write(('{\n  "results": [\n' if self._count == 0 else ",\n") + rendered)
+            self._count += 1
+
+    def finish(self, issues: Sequence[PatientIssue]) -> None:
+        if self._count == 0:
+            self.out.write('{\n  "results": [],\n')
+        else:
+            self.out.write("\n  ],\n")
+        errors = [i.as_dict() for i in errors_in(issues)]
+        warnings = [i.as_dict() for i in warnings_in(issues)]
+        parts: list[tuple[str, object]] = [("errors", errors), ("warnings", warnings)]
+        parts += not_shown(issues).items()  # when the issues were capped: how many were not
+        if self.summary is not None:
+            parts.append(("summary", self.summary.as_dict()))
+        for key, value in parts:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+            self.out.write(f"  {json_value(key)}: {text},\n")
+        self.out.write(f'  "notice": {json_value(RESEARCH_NOTICE)}\n}}\n')
+
+
+def renderer() -> Render:
+    return JsonRenderer().render
+
+
+def open_writer(sink: IO[str], context: WriterContext) -> nullcontext[JsonResults]:
+    return nullcontext(JsonResults(sink, summary=context.summary))
