@@ -29,7 +29,7 @@ from pedall.cohort.to_do import ToDoList
 from pedall.knowledge.base import KnowledgeBase
 from pedall.writers.json_results import JsonResults
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients.csv"
 # A cohort with every kind of row: complete, provisional (one or several missing fields,
 # unknown genetics), T-lineage, an unreadable cell, a failed data-quality rule, a
 # duplicate id and a warning.

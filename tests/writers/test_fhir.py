@@ -21,7 +21,7 @@ from pedall.service.app import create_app
 from pedall.service.settings import ServiceSettings
 from pedall.writers.fhir import fhir_bundle
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROFILE = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-ALL-risk-assessment"
 NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 HEADER = (

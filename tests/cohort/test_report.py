@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow  # charts drawn with matplotlib
 
 pq = pytest.importorskip("pyarrow.parquet")
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "patients.csv"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "patients.csv"
 # Tags that would fetch what an attribute names.
 FETCHING = {
     "script": "src",
@@ -258,7 +258,7 @@ def test_a_parquet_file_that_is_not_results_or_a_table_is_a_located_error(tmp_pa
 
 # -- in headless Chromium -------------------------------------------------------------
 
-AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
