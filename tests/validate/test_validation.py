@@ -23,6 +23,8 @@ from pedall.cli.main import main
 from pedall.errors import DataFileError
 from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
 from pedall.namespaces import PEDALL
+from pedall.patients.readers.csv_table import read_csv
+from pedall.shacl.shapes import NodeShape, PropertyShape
 from pedall.shacl.values import PathValues
 from pedall.toolkit import toolkit
 from pedall.validate.checker import DataQualityChecker
@@ -386,3 +388,34 @@ def test_cli_validate_exit_status_and_formats(tmp_path: Path) -> None:
     assert document["conforms"] is True
     assert [w["patient_id"] for w in document["warnings"]] == ["W1"]
     assert document["notice"] == RESEARCH_NOTICE
+
+
+def test_checks_of_bounds_alone_are_evaluated_once_a_region(
+    knowledge_base: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check that tests only counts, datatypes and bounds (the WBC unit warning, a node
+    shape; the patient id's) is evaluated once for the values of one region, or the one
+    type, and each patient still gets its own verdict, on both sides of every bound."""
+    evaluated: list[str] = []
+    node_components, property_evaluate = NodeShape.evaluate_components, PropertyShape.evaluate
+
+    def components(shape: NodeShape, facts: Any) -> Any:
+        evaluated.append(shape.iri)
+        return node_components(shape, facts)
+
+    def evaluate(shape: PropertyShape, facts: Any) -> Any:
+        evaluated.append(shape.path)
+        return property_evaluate(shape, facts)
+
+    monkeypatch.setattr(NodeShape, "evaluate_components", components)
+    monkeypatch.setattr(PropertyShape, "evaluate", evaluate)
+    checker = DataQualityChecker.from_knowledge(knowledge_base)
+    counts = ["10", "150", "199.5", "200", "5000", "250000"]
+    text = table(*({"patient_id": f"P{n}", "wbc_per_ul": c} for n, c in enumerate(counts)))
+    records = read_csv(text.decode(), checker.model).records
+    evaluated.clear()
+    found = checker.issues_by_record(records)
+    unit_warning = [any(i.column == "wbc_per_ul" for i in issues) for issues in found]
+    assert unit_warning == [True, True, True, False, False, False]
+    assert evaluated.count(PSHAPE + "WbcLikelyOtherUnit") == 3  # [0, 200), 200, (200, 2e6)
+    assert evaluated.count(str(PEDALL.patientId)) == 1  # six ids, one type

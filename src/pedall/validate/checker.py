@@ -118,9 +118,10 @@ class DataQualityChecker:
         facts: Facts | None = None
         failing: list[int] = []
         for group, (reads, indices, cuts) in enumerate(self._check_groups):
-            # What such a check reads is not known, or differs for every patient (the id):
-            # evaluate it every time, remembering nothing.
-            if not reads or PATIENT_ID in reads:
+            # What such a check reads is not known, or differs for every patient (the id,
+            # unless only its type and count are tested): evaluate it every time,
+            # remembering nothing.
+            if not reads or (PATIENT_ID in reads and cuts is None):
                 facts = facts if facts is not None else self._facts(record)
                 failing += [i for i in indices if self.checks[i].holds(facts) is False]
                 continue
@@ -159,17 +160,21 @@ class DataQualityChecker:
         self, record: PatientRecord, path: str, cuts: tuple[float, ...] | None
     ) -> object:
         """What the facts hold at ``path``, as a key: values with their types (Python
-        equates ``True`` with ``1``, SHACL does not), numbers by region when ``cuts``."""
+        equates ``True`` with ``1``, SHACL does not); when the checks test only counts,
+        datatypes and the bounds ``cuts``, numbers by region and other values by type
+        alone (a bound is never met by a value that is not a number)."""
         if path == HAS_LESION:
             return record.lesions
-        value = record.values.get(path)
+        value = record.patient_id if path == PATIENT_ID else record.values.get(path)
         if value is None:
             return None
-        if cuts is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if cuts is None:
+            return (type(value), value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             index = bisect_left(cuts, value)
             on_point = index < len(cuts) and cuts[index] == value
             return (type(value), 2 * index + on_point)
-        return (type(value), value)
+        return (type(value),)
 
     def _facts(self, record: PatientRecord) -> Facts:
         facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}

@@ -35,8 +35,9 @@ class QualityCheck:
     severity: str  # 'error' or 'warning'
     holds: Callable[[Facts], Truth]
     reads: tuple[str, ...] = ()  # the paths ``holds`` reads; its truth depends on no other
-    # When the check tests only a count, a datatype and numeric bounds: the bounds (its
-    # truth then depends on the value's type and region only); None: on the value itself.
+    # When the check tests only counts, datatypes and numeric bounds (a property shape, or
+    # a node shape built of such shapes alone): the bounds. Its truth on one value then
+    # depends on the value's type and region only; None: on the value itself.
     cuts: tuple[float, ...] | None = None
 
 
@@ -86,6 +87,20 @@ def _bounds_only(prop: PropertyShape) -> tuple[float, ...] | None:
     return tuple(sorted(float(b) for b in bounds))  # type: ignore[arg-type]
 
 
+def _node_bounds_only(shape: NodeShape) -> tuple[float, ...] | None:
+    """The numeric bounds of a node shape whose every part (property shapes, and the node
+    shapes of its sh:and, sh:or and sh:not) tests nothing but counts, datatypes and
+    bounds; None otherwise."""
+    if shape.value_classes:
+        return None
+    parts = [_bounds_only(prop) for prop in shape.properties]
+    nested = (*shape.all_of, *shape.none_of, *(s for group in shape.any_of for s in group))
+    parts += [_node_bounds_only(inner) for inner in nested]
+    if any(part is None for part in parts):
+        return None
+    return tuple(sorted({bound for part in parts for bound in part or ()}))
+
+
 def _node_check(shape: NodeShape) -> QualityCheck:
     if shape.message is None:
         raise DataFileError(f"data-quality shape {shape.iri} has no sh:message")
@@ -96,4 +111,5 @@ def _node_check(shape: NodeShape) -> QualityCheck:
         severity_of(shape.severity),
         shape.evaluate_components,
         tuple(sorted(shape.paths())),
+        _node_bounds_only(shape),
     )
