@@ -9,7 +9,8 @@ from pedall.errors import InputFormatError
 from pedall.knowledge.base import KnowledgeBase
 from pedall.namespaces import PEDALL
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import ReadResult, read_csv, split_lesions
+from pedall.patients.readers.csv_table import ReadResult, read_csv
+from pedall.patients.readers.lesion_cells import split_lesions
 from pedall.toolkit import toolkit
 
 
@@ -152,3 +153,27 @@ def test_owl_nothing_is_not_a_lesion_code(knowledge_base: KnowledgeBase) -> None
     lesions = toolkit(knowledge_base).model.lesions
     assert lesions.resolve("Nothing") is None
     assert all(iri.startswith("https://w3id.org/pedall/") for iri in lesions.display)
+
+
+def test_a_repeated_cell_is_located_in_each_row_it_is_in(model: PatientModel) -> None:
+    """A table repeats its lesion and coded cells: each distinct cell is read once, and
+    every row with it still gets its own issues, on its own line and id."""
+    text = (
+        "patient_id,sex,lesions_pending,lesions\n"
+        "P1,F,ETV6-RUNX,MLL\nP2,F,ETV6-RUNX,MLL\nP3,X,,BCR-ABL1\nP4,X,all,BCR-ABL1\n"
+    )
+    result = read(model, text)
+    located = [(i.line, i.patient_id, i.column, i.value, i.severity) for i in result.issues]
+    assert located == [
+        (2, "P1", "lesions_pending", "ETV6-RUNX", "error"),
+        (2, "P1", "lesions", "MLL", "warning"),
+        (3, "P2", "lesions_pending", "ETV6-RUNX", "error"),
+        (3, "P2", "lesions", "MLL", "warning"),
+        (4, "P3", "sex", "X", "error"),
+        (5, "P4", "sex", "X", "error"),
+    ]
+    assert result.issues[0].message == result.issues[2].message
+    assert result.records == []
+    good = read(model, "patient_id,sex,lesions\nP1,F,BCR-ABL1\nP2,F,BCR-ABL1\n")
+    assert [r.lesions for r in good.records] == [good.records[0].lesions] * 2
+    assert good.records[0].lesions and good.records[0].values == good.records[1].values

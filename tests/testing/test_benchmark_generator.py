@@ -11,7 +11,8 @@ from rdflib import URIRef
 
 from pedall.knowledge.base import KnowledgeBase
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import PatientRecord, read_csv, split_lesions
+from pedall.patients.readers.csv_table import PatientRecord, read_csv
+from pedall.patients.readers.lesion_cells import split_lesions
 from pedall.testing.cohort import (
     COLUMNS,
     CohortProfile,

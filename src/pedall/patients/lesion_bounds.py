@@ -33,10 +33,12 @@ def bound_violations(
 ) -> list[tuple[str, str, str]]:
     """(column, value, message) for each recorded value outside the bounds of the recorded
     lesions, and for lesions whose bounds exclude each other."""
-    vocabulary = model.lesions
+    bounded = model.lesions.bounds_of(lesions) if lesions else {}
+    if not bounded:
+        return []
     fields: dict[str, PatientField] = model.field_by_property()
     problems = []
-    for prop, bounds in vocabulary.bounds_of(lesions).items():
+    for prop, bounds in bounded.items():
         spec = fields.get(prop)
         column = spec.column if spec is not None else prop
         names = [name for name, _ in _bounding_lesions(lesions, prop, model)]

@@ -25,7 +25,7 @@ from pedall.patients.model import (
     FieldKind,
     PatientField,
 )
-from pedall.patients.readers.csv_table import ALL_PENDING as ALL_PENDING
+from pedall.patients.readers.lesion_cells import ALL_PENDING as ALL_PENDING
 from pedall.toolkit import toolkit
 
 PENDING_COLUMN = LESIONS_PENDING_COLUMN  # re-exported for the page templates

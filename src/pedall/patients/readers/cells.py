@@ -4,6 +4,7 @@ when a number is written with separators), true/false, or a code of the ontology
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rdflib import URIRef
@@ -64,3 +65,25 @@ def _number_hint(cell: str) -> str:
 
 # The few coded values, made once (building an IRI checks it, which costs).
 _coded_value = lru_cache(maxsize=4096)(URIRef)
+
+REPEATING_KINDS = (FieldKind.CODED, FieldKind.BOOLEAN)  # a few distinct cells, repeated
+REMEMBERED_CELLS = 4_096  # bound on the distinct cells remembered (memory, not data)
+
+
+@dataclass
+class CellReader:
+    """``parse_cell`` for one table, its coded and true/false cells read once each."""
+
+    _seen: dict[tuple[str, str], CellValue] = field(default_factory=dict, repr=False)
+
+    def read(self, spec: PatientField, text: str) -> CellValue:
+        """The value of one non-empty cell; ValueError with what was expected otherwise."""
+        if spec.kind not in REPEATING_KINDS:
+            return parse_cell(spec, text)
+        key = (spec.property, text)
+        found = self._seen.get(key)
+        if found is None:
+            found = parse_cell(spec, text)
+            if len(self._seen) < REMEMBERED_CELLS:
+                self._seen[key] = found
+        return found

@@ -27,11 +27,9 @@ from pedall.patients.model import (
     PatientField,
     PatientModel,
 )
-from pedall.patients.readers.cells import CellValue, parse_cell
+from pedall.patients.readers.cells import CellReader, CellValue
+from pedall.patients.readers.lesion_cells import LesionCells, Reported
 from pedall.patients.readers.table_guard import GuardedTable, OverLimitRow, over_limit_issues
-
-LESION_SEPARATOR = ";"
-ALL_PENDING = "all"  # the lesions_pending cell of a patient with no genetic result back
 
 
 @dataclass(frozen=True)
@@ -144,10 +142,15 @@ class RowReader:
     def fields(self) -> dict[str, PatientField]:
         return self.model.field_by_column()
 
+    @cached_property
+    def cells(self) -> tuple[CellReader, LesionCells]:
+        """The readers of the cells a table repeats (coded, true/false and lesion cells)."""
+        return CellReader(), LesionCells(self.model)
+
     def read(self, line: int, row: list[str]) -> RowRead:
         issues = over_limit_issues(line, row, self.header, self.source)
         record, checked_id = _read_row(
-            line, row, list(self.header), self.fields, self.model, self.source, issues
+            line, row, list(self.header), self.fields, self.model, self.source, issues, self.cells
         )
         return RowRead(line, record, issues, checked_id)
 
@@ -189,9 +192,18 @@ def _read_row(
     model: PatientModel,
     source: str,
     issues: list[PatientIssue],
+    readers: tuple[CellReader, LesionCells],
 ) -> tuple[PatientRecord | None, str | None]:
     def issue(column: str | None, value: str | None, message: str, pid: str | None) -> None:
         issues.append(PatientIssue(line, column, value, message, pid, source))
+
+    def report(column: str, reported: tuple[Reported, ...]) -> None:
+        for value, message, severity in reported:
+            issues.append(
+                PatientIssue(line, column, value, message, patient_id or None, source, severity)
+            )
+
+    cell_reader, lesion_cells = readers
 
     if len(row) > len(header):
         issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
@@ -213,20 +225,13 @@ def _read_row(
             karyotype = text
             continue
         if column == LESIONS_PENDING_COLUMN:
-            pending = read_pending(
-                text, model, lambda v, m: issue(LESIONS_PENDING_COLUMN, v, m, patient_id or None)
-            )
+            pending, reported = lesion_cells.pending(text)
+            report(LESIONS_PENDING_COLUMN, reported)
             continue
         if column == LESIONS_COLUMN:
-            lesions = _read_lesions(
-                text, model, lambda v, m: issue(LESIONS_COLUMN, v, m, patient_id or None)
-            )
-            for code, message in gene_symbol_warnings(text, model):
-                issues.append(
-                    PatientIssue(
-                        line, LESIONS_COLUMN, code, message, patient_id or None, source, "warning"
-                    )
-                )
+            recorded, reported = lesion_cells.lesions(text)
+            lesions = list(recorded)  # the karyotype may add to them
+            report(LESIONS_COLUMN, reported)
             continue
         spec = fields.get(column)
         if spec is None:
@@ -235,7 +240,7 @@ def _read_row(
         if not text.strip():
             continue
         try:
-            values[spec.property] = parse_cell(spec, text)
+            values[spec.property] = cell_reader.read(spec, text)
         except ValueError as error:
             issue(column, text, f"expected {error}", patient_id or None)
     for message, column, value in convert_units(values, fields):
@@ -259,25 +264,17 @@ def _read_row(
     return record, patient_id
 
 
-def read_pending(text: str, model: PatientModel, report: object) -> frozenset[str]:
-    """The lesion classes of a ``lesions_pending`` cell: codes as in ``lesions``, or
-    ``all`` (every lesion: no genetic result is back)."""
-    if text.strip().lower() == ALL_PENDING:
-        return frozenset({ANY_LESION})
-    return frozenset(_read_lesions(text, model, report, ALL_PENDING))
-
-
 def convert_units(
     values: dict[str, CellValue], fields: Mapping[str, PatientField]
 ) -> list[tuple[str, str, str]]:
     """Move each value given in another unit to the field pedall reads (by the factor the
     ontology gives); (message, column, value) for each that disagrees with a value given
     there too."""
-    by_property = {f.property: f for f in fields.values()}
-    problems = []
+    problems: list[tuple[str, str, str]] = []
     for spec in fields.values():
         if spec.converts_to is None or spec.property not in values:
             continue
+        by_property = {f.property: f for f in fields.values()}
         given = values.pop(spec.property)
         assert isinstance(given, (int, float))
         converted = given * spec.factor
@@ -296,63 +293,3 @@ def convert_units(
                 )
             )
     return problems
-
-
-def split_lesions(text: str) -> list[str]:
-    """The codes of a lesions cell: ``;``-separated, except inside parentheses, so that
-    ISCN translocations such as ``t(9;22)`` stay whole."""
-    if "(" not in text:
-        return text.split(LESION_SEPARATOR)
-    codes: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char == LESION_SEPARATOR and depth == 0:
-            codes.append("".join(current))
-            current = []
-            continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        depth = max(depth, 0)
-        current.append(char)
-    codes.append("".join(current))
-    return codes
-
-
-def gene_symbol_warnings(text: str, model: PatientModel) -> list[tuple[str, str]]:
-    """(code, message) for each bare gene symbol of a lesions cell that is read as a
-    lesion (``MLL`` is read as a KMT2A rearrangement), saying what it was read as."""
-    out = []
-    for code in split_lesions(text):
-        iri = model.lesions.resolve(code)
-        if iri is not None and model.lesions.is_gene_symbol(code):
-            label = model.lesions.display.get(iri, iri)
-            out.append(
-                (
-                    code.strip(),
-                    f"{code.strip()!r} is a gene symbol, read as the lesion {label!r}; "
-                    "write the lesion itself to be sure",
-                )
-            )
-    return out
-
-
-def _read_lesions(
-    text: str, model: PatientModel, report: object, also: str | None = None
-) -> list[str]:
-    lesions: list[str] = []
-    for code in split_lesions(text):
-        if not code.strip():
-            continue
-        iri = model.lesions.resolve(code)
-        if iri is None:
-            suggestions = model.lesions.closest(code)
-            hint = (
-                f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-            )
-            if also is not None:
-                hint += f" (expected lesion codes as in {LESIONS_COLUMN}, or {also!r})"
-            assert callable(report)
-            report(code.strip(), f"unknown lesion code {code.strip()!r}{hint}")
-        elif iri not in lesions:
-            lesions.append(iri)
-    return lesions

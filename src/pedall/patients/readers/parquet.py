@@ -20,13 +20,8 @@ from typing import Any
 from pedall.errors import InputFormatError
 from pedall.patients.header import TableHeader
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import (
-    LESION_SEPARATOR,
-    DuplicateIds,
-    ReadResult,
-    RowReader,
-    open_table,
-)
+from pedall.patients.readers.csv_table import DuplicateIds, ReadResult, RowReader, open_table
+from pedall.patients.readers.lesion_cells import LESION_SEPARATOR
 
 BATCH_ROWS = 65_536
 

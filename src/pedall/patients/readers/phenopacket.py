@@ -35,7 +35,8 @@ from pedall.patients.model import (
     LESIONS_PENDING_COLUMN,
     PatientModel,
 )
-from pedall.patients.readers.csv_table import ALL_PENDING, DuplicateIds, ReadResult, RowReader
+from pedall.patients.readers.csv_table import DuplicateIds, ReadResult, RowReader
+from pedall.patients.readers.lesion_cells import ALL_PENDING
 from pedall.patients.readers.phenopacket_cells import PhenopacketCells
 from pedall.patients.readers.phenopacket_mapping import PhenopacketMapping
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pedall.errors import PatientIssue
 from pedall.patients.model import ID_COLUMN, KARYOTYPE_COLUMN, LESIONS_COLUMN
-from pedall.patients.readers.csv_table import LESION_SEPARATOR
+from pedall.patients.readers.lesion_cells import LESION_SEPARATOR
 from pedall.patients.readers.phenopacket_mapping import PhenopacketMapping
 
 WORKUP_COMPLETE = frozenset({"COMPLETED", "SOLVED", "UNSOLVED"})
