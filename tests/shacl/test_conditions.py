@@ -130,3 +130,36 @@ def test_an_unsupported_construct_is_named_not_misread(
     )
     with pytest.raises(DataFileError, match="pattern"):
         compiler.node_shape(URIRef(EX + "S"))
+
+
+def test_rules_add_in_rule_order_within_and_across_segments(
+    compile_shapes: Callable[[str], ShapeCompiler],
+) -> None:
+    """Rules that read the same paths are evaluated together, and a rule that reads what
+    an earlier rule wrote sees it: a value added as 'maybe' and then for certain is
+    certain; a later rule reads the flag an earlier one derived."""
+    compiler = compile_shapes(
+        """ex:Big a sh:NodeShape ; sh:property [ sh:path ex:n ; sh:minCount 1 ;
+            sh:minInclusive 5 ] .
+        ex:Some a sh:NodeShape ; sh:property [ sh:path ex:n ; sh:minCount 1 ] .
+        ex:Flagged a sh:NodeShape ; sh:property [ sh:path ex:flag ; sh:hasValue ex:F ] .
+        ex:Rules a sh:NodeShape ; sh:targetClass ex:P ; sh:rule
+          [ a sh:TripleRule ; sh:order 0 ; sh:condition ex:Big ; sh:subject sh:this ;
+            sh:predicate ex:meets ; sh:object ex:A ] ,
+          [ a sh:TripleRule ; sh:order 1 ; sh:condition ex:Some ; sh:subject sh:this ;
+            sh:predicate ex:meets ; sh:object ex:A ] ,
+          [ a sh:TripleRule ; sh:order 2 ; sh:condition ex:Big ; sh:subject sh:this ;
+            sh:predicate ex:flag ; sh:object ex:F ] ,
+          [ a sh:TripleRule ; sh:order 3 ; sh:condition ex:Flagged ; sh:subject sh:this ;
+            sh:predicate ex:meets ; sh:object ex:B ] ."""
+    )
+    runner = RuleRunner(compiler.triple_rules(EX + "P"))
+    a, b = URIRef(EX + "A"), URIRef(EX + "B")
+    for _ in range(2):  # the second time from what the runner remembers
+        big = runner.apply(facts(n=PathValues((7,))))
+        assert (big[EX + "meets"].values, big[EX + "meets"].maybe) == ((a, b), ())
+        small = runner.apply(facts(n=PathValues((1,))))
+        assert (small[EX + "meets"].values, small[EX + "meets"].maybe) == ((a,), ())
+        unknown = runner.apply(facts(n=PathValues(open=True)))
+        assert (unknown[EX + "meets"].values, unknown[EX + "meets"].maybe) == ((), (a, b))
+        assert unknown[EX + "flag"].maybe == (URIRef(EX + "F"),)

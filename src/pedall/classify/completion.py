@@ -46,12 +46,12 @@ class FieldDomain:
 
     def region(self, value: CellValue) -> object:
         """Values in the same region are indistinguishable to every shape."""
-        if not self.thresholds or isinstance(value, (bool, URIRef)):
+        cuts = self.thresholds
+        if not cuts or isinstance(value, (bool, URIRef)):
             return value
         assert isinstance(value, (int, float))
-        index = bisect_left(self.thresholds, value)
-        on_point = index < len(self.thresholds) and self.thresholds[index] == value
-        return 2 * index + (1 if on_point else 0)
+        index = bisect_left(cuts, value)
+        return 2 * index + (index < len(cuts) and cuts[index] == value)
 
     @cached_property
     def _representative_by_region(self) -> dict[object, CellValue]:

@@ -10,7 +10,7 @@ profiles. The engine holds only what records share; each record is searched by a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pedall.classify.completion import OpenField, PendingCache, open_fields
@@ -38,21 +38,29 @@ class FastEngine:
 
     spec: EngineSpec
     # What records share: each outcome by the record's signature, the criteria met by the
-    # facts the rules read (by their fingerprints), one facts object per (property,
-    # reduced value) and per lesion list (so each fingerprint is computed once).
+    # facts the rules read (by their fingerprints), the codes possible by the criteria met,
+    # one facts object per (property, reduced value) and per lesion list (so each
+    # fingerprint is computed once).
     _memo: dict[tuple[object, ...], Outcome] = field(init=False, default_factory=dict)
     _meets: dict[tuple[object, ...], PathValues] = field(init=False, default_factory=dict)
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
+    _possible: dict[tuple[str, object], frozenset[str]] = field(init=False, default_factory=dict)
     _pending: PendingCache = field(init=False, default_factory=dict, repr=False)
     _runner: RuleRunner = field(init=False)
     _rule_paths: tuple[str, ...] = field(init=False, default=())
+    # What a record's signature reads: each domain's region function, and the paths rules
+    # read that have no domain.
+    _regions: tuple[tuple[str, Callable[[CellValue], object]], ...] = field(init=False)
+    _others: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         rules = list(self.spec.rules)
         self._runner = RuleRunner(rules)
         paths = {p for rule in rules for c in rule.conditions for p in c.paths()}
         self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in rules}))
+        self._regions = tuple((p, domain.region) for p, domain in self.spec.domains.items())
+        self._others = self.spec.read_paths - self.spec.domains.keys()
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
@@ -78,22 +86,16 @@ class FastEngine:
         return len(self._memo)
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
-        parts: list[object] = [
+        get = record.values.get
+        # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
+        others = self._others
+        return (
             tuple(sorted(record.lesions)),
             record.lesions_known,
             tuple(sorted(record.pending)),
-        ]
-        for prop, domain in self.spec.domains.items():
-            value = record.values.get(prop)
-            parts.append(None if value is None else (domain.region(value),))
-        # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
-        others = sorted(
-            (p, str(v))
-            for p, v in record.values.items()
-            if p in self.spec.read_paths and p not in self.spec.domains
+            *[None if (value := get(p)) is None else region(value) for p, region in self._regions],
+            tuple(sorted((p, str(v)) for p, v in record.values.items() if p in others)),
         )
-        parts.append(tuple(others))
-        return tuple(parts)
 
     def open_fields(self, record: PatientRecord) -> dict[str, OpenField]:
         return open_fields(record, self.spec.domains, self.spec.model, self._pending)
@@ -119,6 +121,24 @@ class FastEngine:
             if len(self._known) < CACHE_ENTRIES:  # reduced values are few; raw ones stay unshared
                 self._known[key] = known
         return known
+
+    def possible(self, scheme: Scheme, meets: PathValues) -> frozenset[str]:
+        """The codes of ``scheme`` possible when the criteria ``meets`` are met (shared by
+        the criteria's fingerprint)."""
+        key = (scheme.iri, meets.fingerprint)
+        found = self._possible.get(key)
+        if found is None:
+            certain = {str(v) for v in meets.values}
+            maybe = {str(v) for v in meets.maybe}
+
+            def truth(iri: str) -> bool | None:
+                return True if iri in certain else (None if iri in maybe else False)
+
+            found = scheme.possible(truth)
+            if len(self._possible) >= CACHE_ENTRIES:
+                self._possible.clear()
+            self._possible[key] = found
+        return found
 
     def meets(self, facts: dict[str, PathValues]) -> PathValues:
         """The criteria met under ``facts`` (shared by the facts the rules read)."""
@@ -203,13 +223,7 @@ class _Search:
         return meets
 
     def _possible(self, scheme: Scheme, meets: PathValues) -> frozenset[str]:
-        certain = {str(v) for v in meets.values}
-        maybe = {str(v) for v in meets.maybe}
-
-        def truth(iri: str) -> bool | None:
-            return True if iri in certain else (None if iri in maybe else False)
-
-        return scheme.possible(truth)
+        return self.engine.possible(scheme, meets)
 
     def _reachable(
         self, scheme: Scheme, assigned: dict[str, CellValue], wanted: frozenset[str]

@@ -4,7 +4,6 @@ depends on, and a rule runner that remembers condition truths by the facts they 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from pedall.shacl.shapes import TripleRule
 from pedall.shacl.values import EMPTY, Facts, PathValues, Truth, Value, kleene_and, same_value
@@ -43,30 +42,66 @@ def rule_dependencies(rules: list[TripleRule]) -> dict[str, set[str]]:
     return resolved
 
 
-_UNKNOWN = object()
+@dataclass(frozen=True)
+class _Segment:
+    """Consecutive rules none of which reads a predicate that an earlier rule of the
+    segment writes, so the truths of all their conditions follow from the facts at the
+    segment's start. ``groups``: the segment's rules by the paths their conditions read
+    (rules reading the same paths are evaluated together), as (paths, rule indices)."""
+
+    rules: tuple[int, ...]
+    groups: tuple[tuple[int, tuple[str, ...], tuple[int, ...]], ...]  # (id, paths, rules)
+    written: tuple[str, ...]  # the predicates its rules write
+
+
+def _segments(rules: list[TripleRule]) -> tuple[_Segment, ...]:
+    """The rules cut into segments, in rule order."""
+    cuts: list[list[int]] = [[]]
+    written: set[str] = set()
+    for index, rule in enumerate(rules):
+        if any(p in written for c in rule.conditions for p in c.paths()):
+            cuts.append([])
+            written = set()
+        cuts[-1].append(index)
+        written.add(rule.predicate)
+    segments = []
+    group_ids = 0
+    for members in (cut for cut in cuts if cut):
+        by_reads: dict[tuple[str, ...], list[int]] = {}
+        for index in members:
+            paths = tuple(sorted({p for c in rules[index].conditions for p in c.paths()}))
+            by_reads.setdefault(paths, []).append(index)
+        groups: list[tuple[int, tuple[str, ...], tuple[int, ...]]] = []
+        for reads, indices in by_reads.items():
+            groups.append((group_ids, reads, tuple(indices)))
+            group_ids += 1
+        predicates = tuple(dict.fromkeys(rules[i].predicate for i in members))
+        segments.append(_Segment(tuple(members), tuple(groups), predicates))
+    return tuple(segments)
 
 
 @dataclass
 class RuleRunner:
     """Applies the rules in order to a focus node's facts: a rule whose conditions hold
-    adds its value, one whose conditions are undecided adds it as 'maybe'. It remembers
-    each rule's condition truth by the facts its conditions read (a condition reads only
-    its own paths, so equal facts there give the same truth), and what each rule adds to
-    the facts it finds. With values reduced to one per threshold region, both memos stay
-    as small as the regions the shapes cut, whatever the size of the cohort."""
+    adds its value, one whose conditions are undecided adds it as 'maybe'.
+
+    The rules are applied segment by segment (``_Segment``). It remembers the truths of
+    each group of rules by the facts their conditions read (a condition reads only its own
+    paths, so equal facts there give the same truths), and what a segment adds by those
+    truths and the facts it finds of the predicates it writes. With values reduced to one
+    per threshold region, the memos stay as small as the regions the shapes cut, whatever
+    the size of the cohort."""
 
     rules: list[TripleRule]
     limit: int = 200_000
-    _reads: list[tuple[str, ...]] = field(init=False)
-    _truths: dict[tuple[object, ...], Truth] = field(init=False, default_factory=dict)
-    _added: dict[tuple[int, Truth, object], PathValues | None] = field(
+    _segments: tuple[_Segment, ...] = field(init=False)
+    _truths: dict[tuple[object, ...], tuple[Truth, ...]] = field(init=False, default_factory=dict)
+    _added: dict[tuple[object, ...], dict[str, PathValues]] = field(
         init=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
-        self._reads = [
-            tuple(sorted({p for c in rule.conditions for p in c.paths()})) for rule in self.rules
-        ]
+        self._segments = _segments(self.rules)
 
     def apply(self, facts: Facts) -> dict[str, PathValues]:
         """Facts plus what the rules derive, in rule order; undecided conditions give
@@ -75,25 +110,48 @@ class RuleRunner:
             self._truths.clear()  # raw, unreduced values: keep memory bounded
             self._added.clear()
         derived = dict(facts)
-        truths, added, get = self._truths, self._added, derived.get
-        for index, reads in enumerate(self._reads):
-            key = (index, *[None if (k := get(p)) is None else k.fingerprint for p in reads])
-            cached = truths.get(key, _UNKNOWN)
-            if cached is _UNKNOWN:
-                rule = self.rules[index]
-                truth = truths[key] = kleene_and(c.evaluate(derived) for c in rule.conditions)
-            else:
-                truth = cast(Truth, cached)
+        get = derived.get
+        for segment in self._segments:
+            truths = tuple(self._group_truths(group, derived) for group in segment.groups)
+            found = tuple(None if (k := get(p)) is None else k.fingerprint for p in segment.written)
+            key = (segment.rules[0], truths, found)
+            added = self._added.get(key)
+            if added is None:
+                added = self._added[key] = self._add(segment, truths, derived)
+            derived.update(added)
+        return derived
+
+    def _group_truths(
+        self, group: tuple[int, tuple[str, ...], tuple[int, ...]], derived: Facts
+    ) -> tuple[Truth, ...]:
+        """The condition truths of a group's rules under ``derived``."""
+        number, reads, members = group
+        get = derived.get
+        key = (number, *[None if (k := get(p)) is None else k.fingerprint for p in reads])
+        truths = self._truths.get(key)
+        if truths is None:
+            truths = self._truths[key] = tuple(
+                kleene_and(c.evaluate(derived) for c in self.rules[i].conditions) for i in members
+            )
+        return truths
+
+    def _add(
+        self, segment: _Segment, truths: tuple[tuple[Truth, ...], ...], derived: Facts
+    ) -> dict[str, PathValues]:
+        """What the segment's rules add to ``derived``, applied in rule order."""
+        truth_of = {
+            index: truth
+            for (_, _, members), group in zip(segment.groups, truths, strict=True)
+            for index, truth in zip(members, group, strict=True)
+        }
+        added: dict[str, PathValues] = {}
+        for index in segment.rules:
+            truth = truth_of[index]
             if truth is False:
                 continue
-            predicate = self.rules[index].predicate
-            known = derived.get(predicate, EMPTY)
-            step = (index, truth, known.fingerprint)
-            found = added.get(step, _UNKNOWN)
-            if found is _UNKNOWN:
-                result = added[step] = _derive(known, self.rules[index].object, truth)
-            else:
-                result = cast(PathValues | None, found)
+            rule = self.rules[index]
+            known = added.get(rule.predicate) or derived.get(rule.predicate, EMPTY)
+            result = _derive(known, rule.object, truth)
             if result is not None:
-                derived[predicate] = result
-        return derived
+                added[rule.predicate] = result
+        return added
