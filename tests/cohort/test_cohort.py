@@ -149,7 +149,7 @@ class WatchingWriter(JsonResults):
         self.read_when_written: list[int] = []
 
     def write(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
-        if isinstance(rendered, str):  # a result
+        if rendered is not None:  # a result
             self.read_when_written.append(self.source.rows_read)
         super().write(rendered, issues)
 

@@ -6,10 +6,14 @@ outcome rendered once per outcome."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import IO
+
+import orjson
 
 from pedall import RESEARCH_NOTICE
 from pedall.classify.result import Classification, Outcome
@@ -17,6 +21,7 @@ from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
 from pedall.writers.registry import Render, Rendered, Summarized, WriterContext
 
 RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
+ORJSON_PLAIN_FLOATS = 1e-4  # the least float that orjson and Python's repr write alike
 
 
 @dataclass
@@ -26,16 +31,18 @@ class JsonRenderer:
 
     _bodies: dict[int, tuple[Outcome, str]] = field(default_factory=dict)
 
-    def render(self, result: Classification, extras: tuple[str, ...] = ()) -> str:
-        """``result``'s JSON (its pass-through columns are its own: ``extras`` is unused)."""
-        body = self._body(result.outcome)
-        head = '    {\n      "patient_id": ' + json_value(result.patient_id)
+    def render(self, result: Classification, extras: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """``result``'s JSON in parts, the part that depends only on the outcome one object
+        for every result of that outcome (a batch of results sent back by a worker process
+        pickles it once). Its pass-through columns are its own: ``extras`` is unused."""
+        head = '    {\n      "patient_id": ' + json_value(result.patient_id) + ",\n"
+        keys = result.outcome.json_keys()
         extra = "".join(
             f",\n      {json_value(column)}: {json_value(value)}"
             for column, value in result.extra.items()
-            if column not in result.outcome.json_keys()
+            if column not in keys
         )
-        return f"{head},\n{body}{extra}\n    }}"
+        return (head, self._body(result.outcome), extra + "\n    }")
 
     def _body(self, outcome: Outcome) -> str:
         cached = self._bodies.get(id(outcome))
@@ -43,7 +50,7 @@ class JsonRenderer:
             return cached[1]
         as_dict = Classification("", outcome).as_dict()
         del as_dict["patient_id"]
-        text = json.dumps(as_dict, indent=2, ensure_ascii=False)
+        text = indented_json(as_dict)
         body = "\n".join("    " + line for line in text.splitlines()[1:-1])
         if len(self._bodies) > RENDERED_BODIES:
             self._bodies.clear()
@@ -51,8 +58,34 @@ class JsonRenderer:
         return body
 
 
+def indented_json(value: object) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)``, written by orjson (some 25 times
+    faster) where it writes the same text: everywhere but in floats under 1e-4 (Python
+    writes ``1e-05`` where orjson writes ``0.00001``) and floats that are not finite, for
+    which ``json`` writes it."""
+    if _written_alike(value):
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _written_alike(value: object) -> bool:
+    """Whether orjson writes ``value`` as ``json`` does (see ``indented_json``)."""
+    if isinstance(value, float):
+        return value == 0 or ORJSON_PLAIN_FLOATS <= abs(value) < math.inf
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64  # orjson's integers
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _written_alike(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_written_alike(v) for v in value)
+    return value is None or isinstance(value, (str, bool))
+
+
 def json_value(value: object) -> str:
-    """A value as JSON text (non-ASCII kept)."""
+    """A value as JSON text (non-ASCII kept): a string by the encoder ``json.dumps``
+    itself uses for it, without the call's overhead."""
+    if isinstance(value, str):
+        return encode_basestring(value)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -73,8 +106,9 @@ class JsonResults:
         return tuple(extras)
 
     def write(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
-        if isinstance(rendered, str):
-            self.out.write(('{\n  "results": [\n' if self._count == 0 else ",\n") + rendered)
+        if isinstance(rendered, tuple):
+            self.out.write('{\n  "results": [\n' if self._count == 0 else ",\n")
+            self.out.write("".join(rendered))
             self._count += 1
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:

@@ -35,10 +35,11 @@ if TYPE_CHECKING:
     from pedall.patients.readers.csv_table import PatientRecord
     from pedall.validate.outcome import ValidationOutcome
 
-# What a format's renderer makes of one result: JSON or CSV text, a Parquet row's columns,
+# What a format's renderer makes of one result: CSV text, JSON text in parts (those that
+# results share are shared objects, which a batch pickles once), a Parquet row's columns,
 # or the result itself for a writer that holds the results (it comes back from the worker
 # processes, so it must pickle).
-Rendered: TypeAlias = "str | dict[str, Any] | Classification"
+Rendered: TypeAlias = "str | tuple[str, ...] | dict[str, Any] | Classification"
 Render: TypeAlias = "Callable[[Classification, tuple[str, ...]], Rendered]"
 NO_RENDERING = "none"  # a writer's ``render`` when it takes no result (validation only)
 
