@@ -65,8 +65,12 @@ class DataQualityChecker:
     ontology: Graph
     checks: tuple[QualityCheck, ...]
     batch_size: int = BATCH_RECORDS
-    # The failing checks of a group by the values they read (a cohort repeats values).
+    # The failing checks of a group, and of a whole record, by the values they read (a
+    # cohort repeats values).
     _failing: dict[tuple[object, ...], tuple[int, ...]] = field(default_factory=dict, init=False)
+    _failing_records: dict[tuple[object, ...], tuple[int, ...]] = field(
+        default_factory=dict, init=False
+    )
 
     @classmethod
     def from_knowledge(
@@ -115,13 +119,35 @@ class DataQualityChecker:
     # -- compiled ---------------------------------------------------------------------
 
     def _fast_issues(self, record: PatientRecord) -> list[PatientIssue]:
+        """The record's issues, the checks that fail remembered by the values the checks
+        read as a whole record's key (when every check is remembered), else group by
+        group."""
+        paths = self._record_paths
+        if paths is None:
+            failing = self._failing_checks(record)
+        else:
+            key = tuple([self._typed_value(record, path, cuts) for path, cuts in paths])
+            found = self._failing_records.get(key)
+            if found is None:
+                found = self._failing_checks(record)
+                if len(self._failing_records) >= FAILING_MEMO_LIMIT:
+                    self._failing_records.clear()
+                self._failing_records[key] = found
+            failing = found
+        if not failing:
+            return []
+        issues = [
+            self._issue(record, check.path, check.message, check.severity)
+            for check in (self.checks[i] for i in failing)
+        ]
+        return self._ordered(issues)
+
+    def _failing_checks(self, record: PatientRecord) -> tuple[int, ...]:
+        """The indices of the checks the record fails, in order, group by group."""
         facts: Facts | None = None
         failing: list[int] = []
         for group, (reads, indices, cuts) in enumerate(self._check_groups):
-            # What such a check reads is not known, or differs for every patient (the id,
-            # unless only its type and count are tested): evaluate it every time,
-            # remembering nothing.
-            if not reads or (PATIENT_ID in reads and cuts is None):
+            if self._every_time(reads, cuts):
                 facts = facts if facts is not None else self._facts(record)
                 failing += [i for i in indices if self.checks[i].holds(facts) is False]
                 continue
@@ -134,11 +160,33 @@ class DataQualityChecker:
                     self._failing.clear()
                 self._failing[key] = found
             failing += found
-        issues = [
-            self._issue(record, check.path, check.message, check.severity)
-            for check in (self.checks[i] for i in sorted(failing))
-        ]
-        return self._ordered(issues)
+        return tuple(sorted(failing))
+
+    @staticmethod
+    def _every_time(reads: tuple[str, ...], cuts: tuple[float, ...] | None) -> bool:
+        """Whether a group's checks are evaluated every time, remembering nothing: what
+        they read is not known, or differs for every patient (the id, unless only its
+        type and count are tested)."""
+        return not reads or (PATIENT_ID in reads and cuts is None)
+
+    @cached_property
+    def _record_paths(self) -> tuple[tuple[str, tuple[float, ...] | None], ...] | None:
+        """Every path the checks read, with the bounds of all its groups when each of them
+        tests only bounds there (a region then keys every group): a whole record's key.
+        None when a group is evaluated every time."""
+        cuts: dict[str, set[float] | None] = {}
+        for reads, _, group_cuts in self._check_groups:
+            if self._every_time(reads, group_cuts):
+                return None
+            for path in reads:
+                known = cuts.get(path, set())
+                cuts[path] = (
+                    None if known is None or group_cuts is None else known | set(group_cuts)
+                )
+        return tuple(
+            (path, None if points is None else tuple(sorted(points)))
+            for path, points in sorted(cuts.items())
+        )
 
     @cached_property
     def _check_groups(self) -> list[tuple[tuple[str, ...], list[int], tuple[float, ...] | None]]:
