@@ -22,6 +22,7 @@ from pedall.patients.model import (
     ANY_LESION,
     ID_COLUMN,
     KARYOTYPE_COLUMN,
+    LESION_COLUMNS,
     LESIONS_COLUMN,
     LESIONS_PENDING_COLUMN,
     PatientField,
@@ -147,11 +148,23 @@ class RowReader:
         """The readers of the cells a table repeats (coded, true/false and lesion cells)."""
         return CellReader(), LesionCells(self.model)
 
+    @cached_property
+    def plan(self) -> tuple[tuple[int, str, PatientField | None], ...]:
+        """Each column but the id's, by position: its name and field (None: a lesion or
+        karyotype column, or one passed through)."""
+        return tuple(
+            (index, column, None if column in LESION_COLUMNS else self.fields.get(column))
+            for index, column in enumerate(self.header)
+            if column != ID_COLUMN
+        )
+
+    @cached_property
+    def id_index(self) -> int:
+        return self.header.index(ID_COLUMN)
+
     def read(self, line: int, row: list[str]) -> RowRead:
         issues = over_limit_issues(line, row, self.header, self.source)
-        record, checked_id = _read_row(
-            line, row, list(self.header), self.fields, self.model, self.source, issues, self.cells
-        )
+        record, checked_id = _read_row(line, row, self, issues)
         return RowRead(line, record, issues, checked_id)
 
 
@@ -185,15 +198,10 @@ class DuplicateIds:
 
 
 def _read_row(
-    line: int,
-    row: list[str],
-    header: list[str],
-    fields: Mapping[str, PatientField],
-    model: PatientModel,
-    source: str,
-    issues: list[PatientIssue],
-    readers: tuple[CellReader, LesionCells],
+    line: int, row: list[str], reader: RowReader, issues: list[PatientIssue]
 ) -> tuple[PatientRecord | None, str | None]:
+    source, header = reader.source, reader.header
+
     def issue(column: str | None, value: str | None, message: str, pid: str | None) -> None:
         issues.append(PatientIssue(line, column, value, message, pid, source))
 
@@ -203,14 +211,14 @@ def _read_row(
                 PatientIssue(line, column, value, message, patient_id or None, source, severity)
             )
 
-    cell_reader, lesion_cells = readers
-
+    cell_reader, lesion_cells = reader.cells
     if len(row) > len(header):
         issue(None, None, f"row has {len(row)} cells but the header has {len(header)}", None)
         return None, None
-    cells = dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
-    lesions_known = LESIONS_COLUMN in cells
-    patient_id = cells[ID_COLUMN].strip()
+    if len(row) < len(header):
+        row = row + [""] * (len(header) - len(row))
+    lesions_known = LESIONS_COLUMN in header
+    patient_id = row[reader.id_index].strip()
     if not patient_id:
         issue(ID_COLUMN, "", "patient_id is empty; every row needs a unique identifier", None)
     values: dict[str, CellValue] = {}
@@ -218,37 +226,38 @@ def _read_row(
     lesions: list[str] = []
     pending: frozenset[str] = frozenset()
     karyotype = ""
-    for column, text in cells.items():
-        if column == ID_COLUMN:
-            continue
-        if column == KARYOTYPE_COLUMN:
-            karyotype = text
-            continue
-        if column == LESIONS_PENDING_COLUMN:
-            pending, reported = lesion_cells.pending(text)
-            report(LESIONS_PENDING_COLUMN, reported)
-            continue
-        if column == LESIONS_COLUMN:
+    for index, column, spec in reader.plan:
+        text = row[index]
+        if spec is not None:
+            if not text.strip():
+                continue
+            try:
+                values[spec.property] = cell_reader.read(spec, text)
+            except ValueError as error:
+                issue(column, text, f"expected {error}", patient_id or None)
+        elif column == LESIONS_COLUMN:
             recorded, reported = lesion_cells.lesions(text)
             lesions = list(recorded)  # the karyotype may add to them
             report(LESIONS_COLUMN, reported)
-            continue
-        spec = fields.get(column)
-        if spec is None:
+        elif column == LESIONS_PENDING_COLUMN:
+            pending, reported = lesion_cells.pending(text)
+            report(LESIONS_PENDING_COLUMN, reported)
+        elif column == KARYOTYPE_COLUMN:
+            karyotype = text
+        else:
             extra[column] = text
-            continue
-        if not text.strip():
-            continue
-        try:
-            values[spec.property] = cell_reader.read(spec, text)
-        except ValueError as error:
-            issue(column, text, f"expected {error}", patient_id or None)
+
+    def given(column: str, value: str) -> str:
+        """The cell of ``column`` as written (``value`` when the table has no such column)."""
+        return row[header.index(column)] if column in header else value
+
+    model, fields = reader.model, reader.fields
     for message, column, value in convert_units(values, fields):
-        issue(column, cells.get(column, value), message, patient_id or None)
+        issue(column, given(column, value), message, patient_id or None)
     for column, value, message in apply_karyotype(karyotype, values, lesions, model):  # type: ignore[arg-type]
         issue(column, value, message, patient_id or None)
     for column, value, message in bound_violations(values, tuple(lesions), model):
-        issue(column, cells.get(column, value) or value, message, patient_id or None)
+        issue(column, given(column, value) or value, message, patient_id or None)
     if not patient_id:
         return None, None
     record = PatientRecord(
