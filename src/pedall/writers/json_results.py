@@ -6,7 +6,6 @@ outcome rendered once per outcome."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from pedall.errors import PatientIssue, errors_in, not_shown, warnings_in
 from pedall.writers.registry import Render, Rendered, Summarized, WriterContext
 
 RENDERED_BODIES = 1 << 17  # bound on the cache of rendered JSON bodies (memory, not data)
-ORJSON_PLAIN_FLOATS = 1e-4  # the least float that orjson and Python's repr write alike
+# How orjson writes a float under 1e-4 (0.00001, 1e-9), which Python's repr writes otherwise.
+ORJSON_SMALL_FLOATS = ("0.0000", "e-")
 
 
 @dataclass
@@ -61,24 +61,17 @@ class JsonRenderer:
 def indented_json(value: object) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False)``, written by orjson (some 25 times
     faster) where it writes the same text: everywhere but in floats under 1e-4 (Python
-    writes ``1e-05`` where orjson writes ``0.00001``) and floats that are not finite, for
-    which ``json`` writes it."""
-    if _written_alike(value):
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def _written_alike(value: object) -> bool:
-    """Whether orjson writes ``value`` as ``json`` does (see ``indented_json``)."""
-    if isinstance(value, float):
-        return value == 0 or ORJSON_PLAIN_FLOATS <= abs(value) < math.inf
-    if isinstance(value, int) and not isinstance(value, bool):
-        return -(2**63) <= value < 2**64  # orjson's integers
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _written_alike(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_written_alike(v) for v in value)
-    return value is None or isinstance(value, (str, bool))
+    writes ``1e-05`` where orjson writes ``0.00001``, and ``1e-09`` where it writes
+    ``1e-9``) and integers beyond 64 bits, which orjson refuses; for those ``json`` writes
+    it. (A float that is not finite, which no threshold of the shapes is, orjson writes as
+    ``null``, valid JSON, where ``json`` writes ``NaN``, which is not.)"""
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    if any(form in text for form in ORJSON_SMALL_FLOATS):  # or a string that holds one
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    return text
 
 
 def json_value(value: object) -> str:
