@@ -169,10 +169,12 @@ class _Search:
         schemes = self.spec.schemes
         primary = schemes.primary
         possible = self._reachable(primary, {}, frozenset(primary.codes()))
-        # For each open field, each of its values with the groups possible when it takes it.
+        # For each open field, each of its values with the groups possible when it takes it;
+        # none when one group is possible (every completion gets it: no answer narrows it).
         narrowing = {
             prop: [(value, self._reachable(primary, {prop: value}, possible)) for value in f.values]
             for prop, f in self.open.items()
+            if len(possible) > 1
         }
         missing_deciding = missing_and_deciding(
             self.open, narrowing, possible, self.spec.domains, self.spec.model, primary.codes()
