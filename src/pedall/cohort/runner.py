@@ -284,12 +284,14 @@ class CohortRunner:
                 for row in outcomes:
                     issues = duplicates.check(RowRead(row.line, None, row.issues, row.checked_id))
                     summary.rows += 1
-                    summary.issues += issues
-                    if any(i.is_error for i in issues):  # the row gave no record
-                        writer.write(None, issues)
-                        continue
-                    summary.issues += row.quality
-                    writer.write(row.rendered, [*issues, *row.quality])
+                    if issues:
+                        summary.issues += issues
+                        if any(i.is_error for i in issues):  # the row gave no record
+                            writer.write(None, issues)
+                            continue
+                    if row.quality:
+                        summary.issues += row.quality
+                    writer.write(row.rendered, [*issues, *row.quality] if row.quality else issues)
                     if row.entry is not None and tally is not None:
                         tally(row.entry)
                     if row.rendered is not None or row.entry is not None:
