@@ -3,11 +3,13 @@ kept-alive loopback connection, as a browser or a linked-data client asks for it
 
 ``python -m benchmarks.term_pages [--requests 5]`` starts ``pedall serve`` (the closure
 from the user's cache), asks the endpoint for every IRI of the pedall namespace and
-requests each one's ``/id/NAME`` ``--requests`` times after one untimed request, in two
-kinds: the RDF description with the inferred triples (``?inferred=true``, Turtle) and the
-HTML page. A name that redirects (a synonym, the version IRI) is skipped. It prints, per
-kind, the median over the terms of each term's median, the slowest term's median and the
-95th percentile of every request, in milliseconds. ``benchmarks.startup`` runs it too.
+requests each one's ``/id/NAME`` once and then ``--requests`` times, in two kinds: the RDF
+description with the inferred triples (``?inferred=true``, Turtle) and the HTML page. A
+name that redirects (a synonym, the version IRI) is skipped. It prints, per kind, the
+median over the terms of each term's median, the slowest term's median and the 95th
+percentile of every request, in milliseconds, and apart the first request of each term
+(the service serializes a description once per format and then answers it from memory).
+``benchmarks.startup`` runs it too.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ class PageTimes:
     kind: PageKind
     per_term: dict[str, float]
     every: list[float]
+    first: dict[str, float]  # each term's first request
+
+    @property
+    def first_median(self) -> float:
+        return statistics.median(self.first.values())
+
+    @property
+    def first_slowest(self) -> tuple[str, float]:
+        return max(self.first.items(), key=lambda item: item[1])
 
     @property
     def median(self) -> float:
@@ -114,20 +125,22 @@ def timed_get(connection: http.client.HTTPConnection, path: str, accept: str) ->
 def time_pages(
     connection: http.client.HTTPConnection, names: Sequence[str], kind: PageKind, requests: int
 ) -> PageTimes:
-    """Each term answered with 200 (one untimed request first), ``requests`` times."""
+    """Each term answered with 200: its first request, then ``requests`` more."""
     per_term: dict[str, float] = {}
     every: list[float] = []
+    first: dict[str, float] = {}
     for name in names:
         path = "/id/" + urllib.parse.quote(name, safe="/:@!$&'()*+,;=-._~") + kind.query
-        status, _ = timed_get(connection, path, kind.accept)
+        status, first[name] = timed_get(connection, path, kind.accept)
         if status != 200:  # a name that redirects, or one the graph only mentions
+            del first[name]
             continue
         seconds = [timed_get(connection, path, kind.accept)[1] for _ in range(requests)]
         per_term[name] = statistics.median(seconds)
         every += seconds
     if not per_term:
         raise SystemExit(f"no term answered 200 for {kind.name}")
-    return PageTimes(kind, per_term, every)
+    return PageTimes(kind, per_term, every, first)
 
 
 def measure_term_pages(environment: Mapping[str, str], requests: int) -> list[PageTimes]:
@@ -154,9 +167,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = parser.parse_args(argv)
     for times in measure_term_pages(os.environ, options.requests):
         name, slowest = times.slowest
+        first_name, first_slowest = times.first_slowest
         print(
             f"{times.kind.name}: {len(times.per_term)} terms, median {times.median * 1e3:.1f} ms, "
-            f"slowest {slowest * 1e3:.1f} ms ({name}), p95 {times.p95 * 1e3:.1f} ms"
+            f"slowest {slowest * 1e3:.1f} ms ({name}), p95 {times.p95 * 1e3:.1f} ms; first "
+            f"request median {times.first_median * 1e3:.1f} ms, slowest "
+            f"{first_slowest * 1e3:.1f} ms ({first_name})"
         )
 
 

@@ -18,6 +18,8 @@ from rdflib.namespace import RDFS, SKOS
 from http_answers import assert_json_error, in_process
 from pedall import RESEARCH_NOTICE
 from pedall.knowledge.base import KnowledgeBase
+from pedall.query import export
+from pedall.service import graph_downloads
 
 PEDALL = Namespace("https://w3id.org/pedall/")
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -244,3 +246,32 @@ def test_a_term_or_a_download_takes_get_and_head_only(client: TestClient) -> Non
         response = client.post(path)
         assert_json_error(response, 405, "method-not-allowed", "Method Not Allowed")
         assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_a_description_is_serialized_once_per_format(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The knowledge base does not change while the service runs: asked again, a term's
+    description in a format is the bytes it was the first time, not serialized again."""
+    serialized: list[str] = []
+    serialize = export.serialize_graph
+
+    def counted(graph: Graph, name: str) -> bytes:
+        serialized.append(name)
+        return serialize(graph, name)
+
+    monkeypatch.setattr(graph_downloads, "serialize_graph", counted)
+
+    def ask(accept: str) -> bytes:
+        answer = client.get("/id/ETV6-RUNX1?inferred=true", headers={"Accept": accept})
+        assert answer.status_code == 200
+        return answer.content
+
+    first = ask("text/turtle")
+    ask("application/n-triples")
+    before = len(serialized)  # each at most once (another test may have asked already)
+    assert before <= 2
+    assert ask("text/turtle") == first and ask("application/n-triples")
+    assert len(serialized) == before
+    again = parsed(first, pyoxigraph.RdfFormat.TURTLE)
+    assert (PEDALL["ETV6-RUNX1"], RDFS.subClassOf, PEDALL.GeneticLesion) in again

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from pedall import RESEARCH_NOTICE
 from pedall.errors import BadRequestError, NotAcceptableError, UnknownTermError
 from pedall.query.export import EXPORT_FORMATS
-from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE, serialize_for
+from pedall.service.graph_downloads import EXPORT_NAMES_BY_MEDIA_TYPE
 from pedall.service.negotiation import (
     DOWNLOAD_EXTENSIONS,
     GRAPH_FORMATS,
@@ -97,10 +97,8 @@ def linked_data_router() -> APIRouter:
                 {"page": page, "notice": RESEARCH_NOTICE, "formats": EXPORT_FORMATS},
                 headers=headers,
             )
-        description = state.term_views.description(iri, inferred=inferred)
-        return Response(
-            serialize_for(description, media_type), media_type=media_type, headers=headers
-        )
+        body = state.term_views.serialized(iri, inferred, media_type)
+        return Response(body, media_type=media_type, headers=headers)
 
     @router.get("/search", name="search", response_class=Response)
     def search(

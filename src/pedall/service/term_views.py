@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
@@ -15,6 +16,7 @@ from rdflib.term import Node
 
 from pedall.namespaces import PEDALL, PREFIXES
 from pedall.query.canonical_literals import canonical_node
+from pedall.service.graph_downloads import serialize_for
 from pedall.service.term_names import MAPPING_PREDICATES, compact, local_name, term_iri
 from pedall.service.term_relations import (
     criteria_naming,
@@ -36,6 +38,7 @@ SHOWN_APART = {
     *MAPPING_PREDICATES,
 }
 MAX_INCOMING_LINKS = 200
+SERIALIZED_DESCRIPTIONS = 4_096  # bound on the descriptions kept serialized (memory, not data)
 
 
 def ordered(nodes: Iterable[Node]) -> list[Node]:
@@ -120,6 +123,9 @@ class TermViews:
             self.asserted.add((subject, predicate, canonical_node(obj)))
         self.inferred = inferred
         self.search = TermSearch(self.asserted)
+        # The knowledge base does not change while the service runs: each description is
+        # serialized once per format (bounded: about 10 KB an entry at most).
+        self.serialized = lru_cache(maxsize=SERIALIZED_DESCRIPTIONS)(self._serialized)
 
     def knows(self, iri: URIRef) -> bool:
         """Whether ``iri`` is a term of the graph (it has triples about it)."""
@@ -129,6 +135,10 @@ class TermViews:
         """The concise bounded description of ``iri``, with inferred triples if asked."""
         graphs = (self.asserted, self.inferred) if inferred else (self.asserted,)
         return concise_description(graphs, iri)
+
+    def _serialized(self, iri: URIRef, inferred: bool, media_type: str) -> bytes:
+        """The description of ``iri`` in the RDF format of ``media_type``."""
+        return serialize_for(self.description(iri, inferred=inferred), media_type)
 
     def link(self, node: Node) -> Link:
         """How a node appears on a page: a term by its label, an IRI as a link, a blank node
