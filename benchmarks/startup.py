@@ -21,7 +21,10 @@ workers, says more than wall time on a machine others are using):
 The closure cache is a fresh temporary folder (``$PEDALL_CACHE_DIR``), filled by one
 untimed run before the warm stages, so the user's own cache is never touched; the data
 files are a snapshot copy (``$PEDALL_DATA_ROOT``), so edits made meanwhile do not count.
-The load average before and after goes with the table: the numbers mean little without it.
+The load average before and after goes with the table, and the CPU time of a fixed
+pure-Python loop at the start and the end (``loop_seconds``): on a shared virtual machine
+the same work can take 1.8 times as long from one hour to the next, so the numbers mean
+little without them.
 """
 
 from __future__ import annotations
@@ -181,6 +184,7 @@ def page_rows(pages: Sequence[PageTimes]) -> list[Row]:
     for times in pages:
         target = TARGETS["term_page"] if "inferred" in times.kind.query else None
         name, slowest = times.slowest
+        first_name, first_slowest = times.first_slowest
         for label, seconds in (
             (f"median of {len(times.per_term)} terms", times.median),
             (f"slowest term ({name})", slowest),
@@ -194,6 +198,13 @@ def page_rows(pages: Sequence[PageTimes]) -> list[Row]:
                     "-" if target is None else f"< {target * 1e3:g} ms",
                     None if target is None else seconds < target,
                 )
+            )
+        for label, seconds in (
+            ("first request of a term, median", times.first_median),
+            (f"first request, slowest term ({first_name})", first_slowest),
+        ):
+            rows.append(
+                Row(f"{times.kind.name}, {label}", f"{seconds * 1e3:.1f} ms", "-", "-", None)
             )
     return rows
 
@@ -232,6 +243,20 @@ def load_average() -> str:
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
+def loop_seconds(runs: int = 3) -> float:
+    """CPU seconds of a fixed pure-Python loop (10 million additions), the fastest of
+    ``runs``: how fast the machine runs Python just now. On a shared virtual machine the
+    same work has taken from 1.0 to 1.8 s within an hour; the numbers of two runs compare
+    only beside it."""
+    times = []
+    for _ in range(runs):
+        started, total = time.process_time(), 0
+        for number in range(10_000_000):
+            total += number
+        times.append(time.process_time() - started)
+    return min(times)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="processes per stage (median)")
@@ -244,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     options = parser.parse_args(argv)
     pedall = pedall_command()
     header = machine()  # with the load average at the start
+    loop_before = loop_seconds()
     with tempfile.TemporaryDirectory(prefix="pedall-startup-") as folder:
         work = Path(folder)
         cohorts = {
@@ -272,7 +298,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             notes.append(verdict)
         if not options.skip_terms:
             rows += page_rows(measure_term_pages(environment, options.term_requests))
-    print(f"Machine: {header}; load average (1, 5, 15 min) at the end {load_average()}\n")
+    print(
+        f"Machine: {header}; load average (1, 5, 15 min) at the end {load_average()}; "
+        f"a pure-Python loop of 10 million additions: {loop_before:.2f} s of CPU at the "
+        f"start, {loop_seconds():.2f} s at the end\n"
+    )
     print(markdown_table(rows))
     for note in notes:
         print(f"\n{note}")
