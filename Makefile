@@ -4,6 +4,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes: one a core (pytest-xdist, whole modules to a process so module fixtures
+# are built once); JOBS=1 runs them in this process.
+JOBS   ?= $(shell nproc 2>/dev/null || echo 1)
+XDIST  := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 .PHONY: run test test-fast lint typecheck install clean benchmark browser
 
@@ -31,12 +35,12 @@ browser:
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund  # axe-core, test-only
 
 test: lint typecheck browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(XDIST)
 
 # The tests not marked slow (no service, browser, worker processes, pyshacl or owlrl run):
 # under a minute (README, "Two commands"). `make test` runs them all.
 test-fast: $(STAMP)
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest $(XDIST) -m "not slow"
 
 benchmark: $(STAMP)
 	$(PY) -m benchmarks.run
