@@ -42,6 +42,8 @@ class FastEngine:
     # one facts object per (property, reduced value) and per lesion list (so each
     # fingerprint is computed once).
     _memo: dict[tuple[object, ...], Outcome] = field(init=False, default_factory=dict)
+    # The outcomes searched since ``take_found`` was last called, once ``keep_found`` is.
+    _found: list[tuple[tuple[object, ...], Outcome]] | None = field(init=False, default=None)
     _meets: dict[tuple[object, ...], PathValues] = field(init=False, default_factory=dict)
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
@@ -79,7 +81,29 @@ class FastEngine:
         if outcome is None:
             outcome = _Search(self, record).outcome()
             self._memo[key] = outcome
+            if self._found is not None:
+                self._found.append((key, outcome))
         return Classification(record.patient_id, outcome, record.line, record.source, record.extra)
+
+    def keep_found(self) -> None:
+        """From now on, keep each outcome searched until ``take_found`` takes it."""
+        if self._found is None:
+            self._found = []
+
+    def take_found(self) -> list[tuple[tuple[object, ...], Outcome]]:
+        """The outcomes searched since ``keep_found`` or the last call, by signature (for
+        another engine of the same knowledge base to ``learn``)."""
+        if self._found is None:
+            return []
+        found, self._found = self._found, []
+        return found
+
+    def learn(self, found: Iterable[tuple[tuple[object, ...], Outcome]]) -> None:
+        """Take outcomes another engine of the same knowledge base searched (``take_found``):
+        an outcome depends on the signature alone, so a record with one of these signatures
+        is not searched again."""
+        for key, outcome in found:
+            self._memo.setdefault(key, outcome)
 
     def distinct_outcomes(self) -> int:
         """How many distinct data profiles the engine has classified (and remembers)."""

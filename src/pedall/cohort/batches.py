@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pedall.classify.result import Classification
+from pedall.cohort.shared_outcomes import Chunk, WorkerChunks
 from pedall.cohort.summary import SummaryEntry
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
@@ -58,6 +60,17 @@ class Batch:
     render: str  # the output format whose renderer renders each result, or NO_RENDERING
     extras: tuple[str, ...] = ()
     summarize: bool = False  # each result's SummaryEntry comes back too
+    number: int = 0  # its place in the table's batches
+    chunks: tuple[Chunk, ...] = ()  # what other workers found (``shared_outcomes``)
+
+
+class BatchDone(NamedTuple):
+    """A batch's outcomes as a worker of the pool sends them back, with its pid and the
+    outcomes it searched (pickled, for the other workers)."""
+
+    outcomes: list[RowOutcome]
+    worker: int
+    found: bytes
 
 
 @dataclass
@@ -115,6 +128,7 @@ class BatchWorker:
 
 
 _worker: BatchWorker | None = None  # this process's worker, set by _start_worker
+_chunks: WorkerChunks | None = None  # what it learned from the others and found itself
 
 # A worker allocates and frees objects by the million: collecting its young generation
 # every 10,000 allocations rather than Python's 700 costs it a few percent less time.
@@ -126,7 +140,7 @@ def _start_worker(
 ) -> None:
     """Worker initializer: keep ``local``, handed over by fork, or build a worker from the
     data files (a spawned process starts empty), reading the closure from the cache."""
-    global _worker
+    global _worker, _chunks
     if local is not None:
         _worker = local
     else:
@@ -134,14 +148,18 @@ def _start_worker(
         _worker = BatchWorker(toolkit(KnowledgeBase(files, cache)))
         _worker.compile()
         gc.freeze()  # built here, kept to the end: no collection needs to walk it
+    _chunks = WorkerChunks(_worker.toolkit.fast_engine)
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_OBJECTS_BEFORE_COLLECTING, older, oldest)
 
 
-def run_batch(batch: Batch) -> list[RowOutcome]:
-    """A batch's outcomes, in a worker process of the pool."""
-    assert _worker is not None
-    return _worker.run(batch)
+def run_batch(batch: Batch) -> BatchDone:
+    """A batch's outcomes, in a worker process of the pool, having learned what the other
+    workers found."""
+    assert _worker is not None and _chunks is not None
+    _chunks.learn(batch.chunks)
+    outcomes = _worker.run(batch)
+    return BatchDone(outcomes, os.getpid(), _chunks.found(batch.number))
 
 
 def _started() -> None:

@@ -21,6 +21,7 @@ every input classified whole first instead (``pedall.cohort.whole_files``).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import os
@@ -36,9 +37,18 @@ from typing import IO
 
 from pedall.api import classify_input, media_kind, validate_input
 from pedall.classify.result import Classification, csv_columns
-from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_batch, start_pool
+from pedall.cohort.batches import (
+    Batch,
+    BatchDone,
+    BatchWorker,
+    Row,
+    RowOutcome,
+    run_batch,
+    start_pool,
+)
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import NoResults
+from pedall.cohort.shared_outcomes import ChunkRelay
 from pedall.cohort.summary import SummaryEntry
 from pedall.cohort.whole_files import classify_whole
 from pedall.errors import CappedIssues, CohortWorkerError, InputFormatError, PatientIssue
@@ -106,6 +116,7 @@ class CohortRunner:
     limits: InputLimits = DEFAULT_LIMITS
     _pool: ProcessPoolExecutor | None = field(default=None, init=False)
     _local: BatchWorker | None = field(default=None, init=False)
+    _relay: ChunkRelay | None = field(default=None, init=False)  # with the pool
 
     def __enter__(self) -> CohortRunner:
         return self
@@ -343,15 +354,26 @@ class CohortRunner:
             for batch in itertools.chain(head, rest):
                 yield local.run(batch)
             return
-        in_flight: deque[Future[list[RowOutcome]]] = deque()
+        in_flight: deque[tuple[int, Future[BatchDone]]] = deque()
         limit = 2 * self._workers_wanted() + 1
+        relay = self._relay
+        assert relay is not None
+
+        def finished() -> list[RowOutcome]:
+            number, future = in_flight.popleft()
+            done = future.result()
+            relay.done(number, done.worker, done.found)
+            return done.outcomes
+
         try:
             for batch in itertools.chain(head, rest):
-                in_flight.append(pool.submit(run_batch, batch))
+                number, chunks = relay.to_send()
+                sent = dataclasses.replace(batch, number=number, chunks=chunks)
+                in_flight.append((number, pool.submit(run_batch, sent)))
                 if len(in_flight) >= limit:
-                    yield in_flight.popleft().result()
+                    yield finished()
             while in_flight:
-                yield in_flight.popleft().result()
+                yield finished()
         except BrokenProcessPool:
             self.close()  # its processes are gone; a later run starts new ones
             raise CohortWorkerError(
@@ -370,6 +392,7 @@ class CohortRunner:
     def _worker_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = start_pool(self._local_worker(), self._workers_wanted(), self.kb)
+            self._relay = ChunkRelay(self._workers_wanted())
         return self._pool
 
     def _progress_bar(self, stream: IO[bytes], source: str) -> ProgressBar:
