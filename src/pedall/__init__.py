@@ -3,12 +3,9 @@
 For research and education, not clinical decision-making.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pedall")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0.0.0"
+# The one place the version is written (pyproject.toml reads it: [tool.hatch.version]);
+# a literal, so that no command pays for importlib.metadata (a fifth of `pedall --help`).
+__version__ = "0.1.0"
 
 RESEARCH_NOTICE = "For research and education only; not for clinical decision-making."
 
