@@ -177,3 +177,23 @@ def test_a_repeated_cell_is_located_in_each_row_it_is_in(model: PatientModel) ->
     good = read(model, "patient_id,sex,lesions\nP1,F,BCR-ABL1\nP2,F,BCR-ABL1\n")
     assert [r.lesions for r in good.records] == [good.records[0].lesions] * 2
     assert good.records[0].lesions and good.records[0].values == good.records[1].values
+
+
+def test_a_number_written_alike_in_two_columns_is_read_as_each_columns_value(
+    model: PatientModel,
+) -> None:
+    """Each field's distinct cells are remembered apart: "46" is a decimal count of blasts
+    and an integer count of chromosomes, "46.5" a count of blasts and an error as a
+    chromosome count, in every row that has it."""
+    text = (
+        "patient_id,prephase_blasts_per_ul,chromosome_count\n"
+        "P1,46,46\nP2,46,46\nP3,46.5,46.5\nP4,46.5,46.5\n"
+    )
+    result = read(model, text)
+    by_column = model.field_by_column()
+    blasts, count = (by_column[c].property for c in ("prephase_blasts_per_ul", "chromosome_count"))
+    values = [(r.values[blasts], r.values[count]) for r in result.records]
+    assert [tuple(type(v) for v in pair) for pair in values] == [(float, int)] * 2
+    assert values == [(46.0, 46)] * 2
+    located = [(i.line, i.column, i.value) for i in result.issues if i.is_error]
+    assert located == [(4, "chromosome_count", "46.5"), (5, "chromosome_count", "46.5")]

@@ -80,6 +80,9 @@ class PatientField:
         return list(self.codes)
 
 
+REMEMBERED_LESION_LISTS = 4_096  # bound on the lesion lists remembered (memory, not data)
+
+
 @dataclass(frozen=True)
 class LesionVocabulary:
     """Lesion codes and synonyms (case-insensitive) -> lesion class IRI, and each lesion
@@ -94,6 +97,10 @@ class LesionVocabulary:
     # The bounds a lesion class puts on patient properties (pedall:minChromosomeCount ...):
     # lesion IRI -> property IRI -> (least, greatest).
     bounds: Mapping[str, Mapping[str, Bounds]] = field(default_factory=dict)
+    # ``bounds_of`` by the lesions recorded (a few distinct lists in a cohort), bounded.
+    _bounds_of: dict[tuple[str, ...], Mapping[str, Bounds]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def resolve(self, code: str) -> str | None:
         """The lesion class of a code: a label or synonym (whatever the case), the same
@@ -116,10 +123,18 @@ class LesionVocabulary:
             out |= self.superclasses.get(lesion, frozenset({lesion}))
         return frozenset(out)
 
-    def bounds_of(self, lesions: tuple[str, ...]) -> dict[str, Bounds]:
+    def bounds_of(self, lesions: tuple[str, ...]) -> Mapping[str, Bounds]:
         """The bounds that recorded lesions put on patient properties (a low hypodiploidy
         bounds the chromosome count to its range): each property's tightest bounds over the
         lesions and their superclasses. A least above the greatest is a contradiction."""
+        found = self._bounds_of.get(lesions)
+        if found is None:
+            found = self._tightest_bounds(lesions)
+            if len(self._bounds_of) < REMEMBERED_LESION_LISTS:
+                self._bounds_of[lesions] = found
+        return found
+
+    def _tightest_bounds(self, lesions: tuple[str, ...]) -> Mapping[str, Bounds]:
         out: dict[str, Bounds] = {}
         for lesion in self.closure(lesions):
             for prop, (least, greatest) in self.bounds.get(lesion, {}).items():

@@ -66,24 +66,24 @@ def _number_hint(cell: str) -> str:
 # The few coded values, made once (building an IRI checks it, which costs).
 _coded_value = lru_cache(maxsize=4096)(URIRef)
 
-REPEATING_KINDS = (FieldKind.CODED, FieldKind.BOOLEAN)  # a few distinct cells, repeated
-REMEMBERED_CELLS = 4_096  # bound on the distinct cells remembered (memory, not data)
+REMEMBERED_CELLS = 4_096  # bound on the distinct cells remembered a field (memory, not data)
 
 
 @dataclass
 class CellReader:
-    """``parse_cell`` for one table, its coded and true/false cells read once each."""
+    """``parse_cell`` for one table, each distinct cell of a field read once (the first
+    4,096 of a field: codes, true/false and most numbers repeat across a cohort)."""
 
-    _seen: dict[tuple[str, str], CellValue] = field(default_factory=dict, repr=False)
+    _seen: dict[str, dict[str, CellValue]] = field(default_factory=dict, repr=False)
 
     def read(self, spec: PatientField, text: str) -> CellValue:
         """The value of one non-empty cell; ValueError with what was expected otherwise."""
-        if spec.kind not in REPEATING_KINDS:
-            return parse_cell(spec, text)
-        key = (spec.property, text)
-        found = self._seen.get(key)
+        seen = self._seen.get(spec.property)
+        if seen is None:
+            seen = self._seen[spec.property] = {}
+        found = seen.get(text)
         if found is None:
             found = parse_cell(spec, text)
-            if len(self._seen) < REMEMBERED_CELLS:
-                self._seen[key] = found
+            if len(seen) < REMEMBERED_CELLS:
+                seen[text] = found
         return found
