@@ -73,11 +73,17 @@ def read_csv(
 ) -> ReadResult:
     """Read a patient table. Rows with an unreadable cell, an empty or duplicate id, or an
     unknown lesion become issues; the others become records."""
-    result = ReadResult()
     stream = io.StringIO(text.lstrip("\ufeff"), newline="")
     header, rows = open_table(stream, model, source, limits)
-    result.columns = list(header)
-    result.issues += header.issues
+    return read_rows(header, rows, model, source)
+
+
+def read_rows(
+    header: TableHeader, rows: Iterable[tuple[int, list[str]]], model: PatientModel, source: str
+) -> ReadResult:
+    """The records and issues of a table's rows (each with its line), whatever the table
+    was stored as (CSV, Parquet)."""
+    result = ReadResult(columns=list(header), issues=list(header.issues))
     reader = RowReader(tuple(header), model, source)
     duplicates = DuplicateIds(source)
     for line, row in rows:

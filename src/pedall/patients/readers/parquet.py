@@ -20,7 +20,7 @@ from typing import Any
 from pedall.errors import InputFormatError
 from pedall.patients.header import TableHeader
 from pedall.patients.model import PatientModel
-from pedall.patients.readers.csv_table import DuplicateIds, ReadResult, RowReader, open_table
+from pedall.patients.readers.csv_table import ReadResult, open_table, read_rows
 from pedall.patients.readers.lesion_cells import LESION_SEPARATOR
 
 BATCH_ROWS = 65_536
@@ -98,15 +98,4 @@ def open_parquet_table(
 def read_parquet(payload: bytes, model: PatientModel, source: str = "<input>") -> ReadResult:
     """Read a patient table stored as Parquet, with the rules and issues of ``read_csv``."""
     header, rows = open_parquet_table(payload, model, source)
-    result = ReadResult()
-    result.columns = list(header)
-    result.issues += header.issues
-    reader = RowReader(tuple(header), model, source)
-    duplicates = DuplicateIds(source)
-    for line, row in rows:
-        read = reader.read(line, row)
-        result.issues += duplicates.check(read)
-        if read.accepted:
-            assert read.record is not None
-            result.records.append(read.record)
-    return result
+    return read_rows(header, rows, model, source)
