@@ -14,15 +14,18 @@ spent an eighth of their time there), and workers collect their young objects le
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pedall.classify.result import Classification
-from pedall.cohort.shared_outcomes import Chunk, WorkerChunks
+from pedall.cohort.shared_outcomes import Chunk, ChunkRelay, WorkerChunks
 from pedall.cohort.summary import SummaryEntry
 from pedall.errors import PatientIssue
 from pedall.knowledge.base import KnowledgeBase
@@ -160,6 +163,30 @@ def run_batch(batch: Batch) -> BatchDone:
     _chunks.learn(batch.chunks)
     outcomes = _worker.run(batch)
     return BatchDone(outcomes, os.getpid(), _chunks.found(batch.number))
+
+
+def run_in_pool(
+    pool: ProcessPoolExecutor, relay: ChunkRelay, batches: Iterable[Batch], limit: int
+) -> Iterator[list[RowOutcome]]:
+    """Each batch's outcomes in input order, from the pool, with at most ``limit`` batches
+    in flight (so reading never runs far ahead), each batch carrying what the other workers
+    found (``shared_outcomes``). BrokenProcessPool when a worker died."""
+    in_flight: deque[tuple[int, Future[BatchDone]]] = deque()
+
+    def finished() -> list[RowOutcome]:
+        number, future = in_flight.popleft()
+        done = future.result()
+        relay.done(number, done.worker, done.found)
+        return done.outcomes
+
+    for batch in batches:
+        number, chunks = relay.to_send()
+        sent = dataclasses.replace(batch, number=number, chunks=chunks)
+        in_flight.append((number, pool.submit(run_batch, sent)))
+        if len(in_flight) >= limit:
+            yield finished()
+    while in_flight:
+        yield finished()
 
 
 def _started() -> None:

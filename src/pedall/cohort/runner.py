@@ -21,14 +21,12 @@ every input classified whole first instead (``pedall.cohort.whole_files``).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import itertools
 import os
 import sys
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,15 +35,7 @@ from typing import IO
 
 from pedall.api import classify_input, media_kind, validate_input
 from pedall.classify.result import Classification, csv_columns
-from pedall.cohort.batches import (
-    Batch,
-    BatchDone,
-    BatchWorker,
-    Row,
-    RowOutcome,
-    run_batch,
-    start_pool,
-)
+from pedall.cohort.batches import Batch, BatchWorker, Row, RowOutcome, run_in_pool, start_pool
 from pedall.cohort.progress import ProgressBar
 from pedall.cohort.result_writers import NoResults
 from pedall.cohort.shared_outcomes import ChunkRelay
@@ -354,26 +344,10 @@ class CohortRunner:
             for batch in itertools.chain(head, rest):
                 yield local.run(batch)
             return
-        in_flight: deque[tuple[int, Future[BatchDone]]] = deque()
+        assert self._relay is not None
         limit = 2 * self._workers_wanted() + 1
-        relay = self._relay
-        assert relay is not None
-
-        def finished() -> list[RowOutcome]:
-            number, future = in_flight.popleft()
-            done = future.result()
-            relay.done(number, done.worker, done.found)
-            return done.outcomes
-
         try:
-            for batch in itertools.chain(head, rest):
-                number, chunks = relay.to_send()
-                sent = dataclasses.replace(batch, number=number, chunks=chunks)
-                in_flight.append((number, pool.submit(run_batch, sent)))
-                if len(in_flight) >= limit:
-                    yield finished()
-            while in_flight:
-                yield finished()
+            yield from run_in_pool(pool, self._relay, itertools.chain(head, rest), limit)
         except BrokenProcessPool:
             self.close()  # its processes are gone; a later run starts new ones
             raise CohortWorkerError(
