@@ -21,9 +21,11 @@ from pedall import RESEARCH_NOTICE
 from pedall.api import classify_input, validate_input
 from pedall.cli.main import main
 from pedall.errors import DataFileError
-from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.turtle import parse_turtle_files
 from pedall.namespaces import PEDALL
 from pedall.patients.readers.csv_table import read_csv
+from pedall.shacl.compiler import ShapeCompiler
 from pedall.shacl.shapes import NodeShape, PropertyShape
 from pedall.shacl.values import PathValues
 from pedall.toolkit import toolkit
@@ -340,7 +342,7 @@ def test_a_reporting_shape_needs_a_message(make_graph: Callable[[str], Graph]) -
         """
     )
     with pytest.raises(DataFileError, match="sh:message"):
-        compile_checks(graph)
+        compile_checks(ShapeCompiler(graph))
 
 
 def test_a_changed_bound_in_the_shapes_changes_the_issues(
@@ -365,7 +367,7 @@ def test_the_data_quality_shapes_are_valid_shacl(knowledge_base: KnowledgeBase) 
     shapes = parse_turtle_files(knowledge_base.files.shape_group("data-quality"))
     conforms, _, text = validate(Graph(), shacl_graph=shapes, meta_shacl=True)
     assert conforms, text
-    checks = compile_checks(shapes)
+    checks = compile_checks(ShapeCompiler(shapes))
     assert {c.severity for c in checks} == {"error", "warning"}
     assert all(c.message for c in checks)
 

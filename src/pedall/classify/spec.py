@@ -15,10 +15,10 @@ from rdflib import Graph, URIRef
 
 from pedall.classify.completion import FieldDomain, field_domains
 from pedall.classify.schemes import Schemes, read_schemes
-from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.shape_cache import ShapeGroup
 from pedall.namespaces import PEDALL
 from pedall.patients.model import PatientModel
-from pedall.shacl.compiler import ShapeCompiler
 from pedall.shacl.rules import rule_dependencies
 from pedall.shacl.shapes import NodeShape, TripleRule
 
@@ -32,25 +32,30 @@ class EngineSpec:
     model: PatientModel
     schemes: Schemes
     ontology: Graph
-    shapes: Graph  # the classification shape group
+    shape_group: ShapeGroup  # the classification shape group, compiled
     rules: tuple[TripleRule, ...]  # those of pedall:Patient, in order
     conditions: dict[str, NodeShape]  # by criterion IRI
     domains: dict[str, FieldDomain]
     criterion_inputs: dict[str, frozenset[str]]  # the open-able fields each criterion reads
     read_paths: frozenset[str]  # every path a rule condition reads
 
+    @property
+    def shapes(self) -> Graph:
+        """The classification shapes as a graph, for pyshacl (parsed on first use)."""
+        return self.shape_group.graph
+
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> EngineSpec:
         model = model or PatientModel.from_knowledge(kb)
-        shapes = parse_turtle_files(kb.files.shape_group(CLASSIFICATION_SHAPES))
-        compiler = ShapeCompiler(shapes)
-        rules = compiler.triple_rules(str(PEDALL.Patient))
+        shapes = kb.shape_group(CLASSIFICATION_SHAPES)
+        rules = shapes.triple_rules(str(PEDALL.Patient))
         schemes = read_schemes(kb.graph)
         conditions = {
-            c.iri: compiler.node_shape(URIRef(c.condition))
+            c.iri: shapes.node_shape(URIRef(c.condition))
             for s in schemes.values()
             for c in s.criteria
         }
+        shapes.save()
         domains = field_domains(model, rules, list(conditions.values()))
         derived = rule_dependencies(rules)
         inputs: dict[str, frozenset[str]] = {}

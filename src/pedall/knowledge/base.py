@@ -18,23 +18,10 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from pedall.errors import DataFileError
 from pedall.knowledge.cache import CachedKnowledge, ClosureCache, ntriples
 from pedall.knowledge.data_files import DataFiles
-from pedall.namespaces import PREFIXES
-
-
-def parse_turtle_files(paths: list[Path]) -> Graph:
-    """One graph from several Turtle files; a malformed file is a DataFileError naming it."""
-    graph = Graph()
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace, override=True)
-    for path in paths:
-        try:
-            graph.parse(path, format="turtle")
-        except Exception as error:  # rdflib raises several unrelated types for bad Turtle
-            raise DataFileError(f"{path}: not valid Turtle: {error}") from error
-    return graph
+from pedall.knowledge.shape_cache import ShapeGroup
+from pedall.knowledge.turtle import parse_turtle_files
 
 
 def owl_rl_closure(graph: Graph) -> Graph:
@@ -69,6 +56,7 @@ class KnowledgeBase:
 
     files: DataFiles = field(default_factory=DataFiles.default)
     cache: ClosureCache | None = field(default_factory=ClosureCache.default)
+    _shape_groups: dict[str, ShapeGroup] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def load(cls, root: Path | None = None) -> KnowledgeBase:
@@ -86,6 +74,16 @@ class KnowledgeBase:
     def shapes(self) -> Graph:
         """All shapes of the shapes folder."""
         return parse_turtle_files(self.files.shape_files())
+
+    def shape_group(self, name: str) -> ShapeGroup:
+        """The compiled shapes of one shape group (``pedall.knowledge.shape_cache``), kept in
+        the closure cache's folder (none without a cache)."""
+        group = self._shape_groups.get(name)
+        if group is None:
+            folder = self.cache.folder if self.cache is not None else None
+            group = ShapeGroup(name, tuple(self.files.shape_group(name)), folder)
+            self._shape_groups[name] = group
+        return group
 
     @cached_property
     def inferred(self) -> Graph:

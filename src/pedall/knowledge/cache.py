@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -63,6 +63,19 @@ def _package_version(name: str) -> str:
         return "unknown"
 
 
+def cache_key(file_format: str, paths: Iterable[Path]) -> str:
+    """A hash of a cache file's format, the pedall, owlrl and rdflib versions and the
+    names and bytes of the files (``paths``, in order) its content is made from."""
+    digest = hashlib.sha256(file_format.encode())
+    for name in ("pedall", "owlrl", "rdflib"):
+        version_text = __version__ if name == "pedall" else _package_version(name)
+        digest.update(f"\0{name} {version_text}".encode())
+    for path in paths:
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class CachedKnowledge:
     """The asserted knowledge graph and its closure, read from the cache (shared blank nodes)."""
@@ -84,14 +97,7 @@ class ClosureCache:
 
     def key(self, files: DataFiles) -> str:
         """What the closure depends on: the ontology files and the software inferring it."""
-        digest = hashlib.sha256(FORMAT.encode())
-        for name in ("pedall", "owlrl", "rdflib"):
-            version_text = __version__ if name == "pedall" else _package_version(name)
-            digest.update(f"\0{name} {version_text}".encode())
-        for path in files.ontology_files():
-            digest.update(f"\0{path.name}\0".encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()
+        return cache_key(FORMAT, files.ontology_files())
 
     def path(self, key: str) -> Path:
         return self.folder / f"owl-rl-closure-{key[:32]}.nt"

@@ -19,9 +19,9 @@ from rdflib import Graph, Namespace
 from rdflib.term import Node
 
 from pedall.errors import DataFileError
-from pedall.knowledge.base import parse_turtle_files
 from pedall.knowledge.canonical import canonical_turtle, turtle_files
 from pedall.knowledge.data_files import DataFiles
+from pedall.knowledge.turtle import parse_turtle_files
 from pedall.query.grlc_headers import grlc_problems
 from pedall.query.library import load_query
 from pedall.shacl.pyshacl_runner import run_pyshacl

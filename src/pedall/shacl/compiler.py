@@ -10,6 +10,7 @@ cannot be silently misread (the reference engine, pyshacl, reads any shape).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -71,6 +72,17 @@ _IGNORED_KEYS = {
     SH.deactivated,
     SH.order,
 }
+
+
+class CompiledShapes(Protocol):
+    """What the engines and the data-quality checks ask of the shapes: a compiler over a
+    shapes graph, or the compiled-shapes cache (``pedall.knowledge.shape_cache``)."""
+
+    def node_shape(self, node: URIRef) -> NodeShape: ...
+
+    def triple_rules(self, target_class: str) -> list[TripleRule]: ...
+
+    def node_shapes_targeting(self, target_class: str) -> list[NodeShape]: ...
 
 
 @dataclass
@@ -165,6 +177,11 @@ class ShapeCompiler:
             severity=_severity(graph.value(node, SH.severity)),
             deactivated=_true(graph.value(node, SH.deactivated)),
         )
+
+    def node_shapes_targeting(self, target_class: str) -> list[NodeShape]:
+        """The node shapes with ``sh:targetClass target_class``, compiled, by IRI."""
+        targets = set(self.graph.subjects(SH.targetClass, URIRef(target_class)))
+        return [self.node_shape(t) for t in sorted(targets, key=str)]  # type: ignore[arg-type]
 
     def triple_rules(self, target_class: str) -> list[TripleRule]:
         """Every ``sh:TripleRule`` of the node shapes targeting ``target_class``, in order."""

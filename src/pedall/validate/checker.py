@@ -26,7 +26,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from pedall.errors import DataFileError, PatientIssue
-from pedall.knowledge.base import KnowledgeBase, parse_turtle_files
+from pedall.knowledge.base import KnowledgeBase
+from pedall.knowledge.shape_cache import ShapeGroup
 from pedall.namespaces import PEDALL, PREFIXES
 from pedall.patients.graph import PatientGraphWriter, patient_node
 from pedall.patients.model import (
@@ -61,7 +62,7 @@ class DataQualityChecker:
     """
 
     model: PatientModel
-    shapes: Graph
+    shape_group: ShapeGroup  # the data-quality shape group, compiled
     ontology: Graph
     checks: tuple[QualityCheck, ...]
     batch_size: int = BATCH_RECORDS
@@ -76,10 +77,15 @@ class DataQualityChecker:
     def from_knowledge(
         cls, kb: KnowledgeBase, model: PatientModel | None = None
     ) -> DataQualityChecker:
-        shapes = parse_turtle_files(kb.files.shape_group("data-quality"))
-        return cls(
-            model or PatientModel.from_knowledge(kb), shapes, kb.graph, compile_checks(shapes)
-        )
+        shapes = kb.shape_group("data-quality")
+        checks = compile_checks(shapes)
+        shapes.save()
+        return cls(model or PatientModel.from_knowledge(kb), shapes, kb.graph, checks)
+
+    @property
+    def shapes(self) -> Graph:
+        """The data-quality shapes as a graph, for pyshacl (parsed on first use)."""
+        return self.shape_group.graph
 
     # -- the public checks -----------------------------------------------------------
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import SH
-
 from pedall.errors import DataFileError
 from pedall.namespaces import PEDALL
-from pedall.shacl.compiler import ShapeCompiler
+from pedall.shacl.compiler import CompiledShapes
 from pedall.shacl.shapes import NodeShape, PropertyShape
 from pedall.shacl.values import Facts, Truth
 
@@ -41,17 +38,14 @@ class QualityCheck:
     cuts: tuple[float, ...] | None = None
 
 
-def compile_checks(shapes: Graph) -> tuple[QualityCheck, ...]:
+def compile_checks(shapes: CompiledShapes) -> tuple[QualityCheck, ...]:
     """The reporting shapes of the node shapes targeting ``pedall:Patient``, compiled."""
-    compiler = ShapeCompiler(shapes)
     checks: list[QualityCheck] = []
-    for target in sorted(set(shapes.subjects(SH.targetClass, PEDALL.Patient)), key=str):
-        assert isinstance(target, (URIRef, BNode))
-        shape = compiler.node_shape(target)
+    for shape in shapes.node_shapes_targeting(str(PEDALL.Patient)):
         if shape.deactivated:
             continue
         if shape.value_classes:
-            raise DataFileError(f"{target}: sh:class on a patient shape is not supported")
+            raise DataFileError(f"{shape.iri}: sh:class on a patient shape is not supported")
         for prop in shape.properties:
             if not prop.deactivated:
                 checks.append(_property_check(prop))
