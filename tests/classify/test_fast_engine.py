@@ -68,6 +68,30 @@ def test_patients_in_the_same_regions_share_one_outcome(engine: FastEngine) -> N
     assert (a.patient_id, b.patient_id, c.patient_id) == ("A", "B", "C")
 
 
+def test_lesions_no_shape_tells_apart_share_one_outcome(
+    engine: FastEngine, knowledge_base: KnowledgeBase
+) -> None:
+    # CRLF2 and EPOR fusions are Ph-like lesions no criterion names: one search for both.
+    # High hyperdiploidy is tested for nothing either, but bounds the missing chromosome
+    # count to 51-67, which decides the hypodiploidy criterion: a search of its own. Two
+    # lesions are two values, whatever they are.
+    rows = (
+        "A,M,5,12000,B,CNS1,false,100,0.001,true,,CRLF2 fusion,false",
+        "B,M,5,12000,B,CNS1,false,100,0.001,true,,EPOR fusion,false",
+        "C,M,5,12000,B,CNS1,false,100,0.001,true,,HeH,false",
+        "D,M,5,12000,B,CNS1,false,100,0.001,true,,CRLF2 fusion;EPOR fusion,false",
+    )
+    read = read_csv(HEADER + "\n".join(rows) + "\n", engine.model)
+    a, b, c, d = engine.classify(read.records)
+    assert a.outcome is b.outcome
+    assert c.outcome is not a.outcome and d.outcome is not a.outcome
+    assert a.outcome.missing == ("chromosome_count",)
+    assert "chromosome_count" not in c.outcome.missing
+    for record, shared in zip(read.records, (a, b, c, d), strict=True):
+        (alone,) = FastEngine.from_knowledge(knowledge_base, engine.model).classify([record])
+        assert alone.as_dict() == shared.as_dict()
+
+
 @pytest.mark.parametrize(
     ("table", "most"),
     [

@@ -47,22 +47,30 @@ class FastEngine:
     _meets: dict[tuple[object, ...], PathValues] = field(init=False, default_factory=dict)
     _known: dict[tuple[str, type, CellValue], PathValues] = field(init=False, default_factory=dict)
     _lesion_facts: dict[tuple[str, ...], PathValues] = field(init=False, default_factory=dict)
+    _lesion_keys: dict[tuple[str, ...], tuple[object, ...]] = field(
+        init=False, default_factory=dict
+    )
     _possible: dict[tuple[str, object], frozenset[str]] = field(init=False, default_factory=dict)
     _pending: PendingCache = field(init=False, default_factory=dict, repr=False)
     _runner: RuleRunner = field(init=False)
     _rule_paths: tuple[str, ...] = field(init=False, default=())
+    rule_places: dict[str, int] = field(init=False, default_factory=dict)
     # What a record's signature reads: each domain's region function, and the paths rules
     # read that have no domain.
     _regions: tuple[tuple[str, Callable[[CellValue], object]], ...] = field(init=False)
     _others: frozenset[str] = field(init=False)
+    _tested_classes: frozenset[str] = field(init=False)  # every class a shape tests
 
     def __post_init__(self) -> None:
         rules = list(self.spec.rules)
         self._runner = RuleRunner(rules)
         paths = {p for rule in rules for c in rule.conditions for p in c.paths()}
         self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in rules}))
+        self.rule_places = {path: place for place, path in enumerate(self._rule_paths)}
         self._regions = tuple((p, domain.region) for p, domain in self.spec.domains.items())
         self._others = self.spec.read_paths - self.spec.domains.keys()
+        shapes = [*self.spec.conditions.values(), *(c for r in rules for c in r.conditions)]
+        self._tested_classes = frozenset(c for shape in shapes for c in shape.classes())
 
     @classmethod
     def from_knowledge(cls, kb: KnowledgeBase, model: PatientModel | None = None) -> FastEngine:
@@ -114,12 +122,28 @@ class FastEngine:
         # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
         others = self._others
         return (
-            tuple(sorted(record.lesions)),
+            self._lesion_key(record.lesions),
             record.lesions_known,
             tuple(sorted(record.pending)),
             *[None if (value := get(p)) is None else region(value) for p, region in self._regions],
             tuple(sorted((p, str(v)) for p, v in record.values.items() if p in others)),
         )
+
+    def _lesion_key(self, lesions: tuple[str, ...]) -> tuple[object, ...]:
+        """What the shapes can tell of a record's lesions: the classes they test each
+        lesion for (its type closure less the classes no shape names; a lesion tested for
+        nothing still counts), and the bounds the lesions put on other fields (which cut the
+        values a missing field may take). Lesions alike in both give the same outcome."""
+        key = self._lesion_keys.get(lesions)
+        if key is None:
+            vocabulary, tested = self.spec.model.lesions, self._tested_classes
+            key = (
+                tuple(sorted(tuple(sorted(vocabulary.closure((x,)) & tested)) for x in lesions)),
+                tuple(sorted(vocabulary.bounds_of(lesions).items())),
+            )
+            if len(self._lesion_keys) < CACHE_ENTRIES:
+                self._lesion_keys[lesions] = key
+        return key
 
     def open_fields(self, record: PatientRecord) -> dict[str, OpenField]:
         return open_fields(record, self.spec.domains, self.spec.model, self._pending)
@@ -164,11 +188,17 @@ class FastEngine:
             self._possible[key] = found
         return found
 
-    def meets(self, facts: dict[str, PathValues]) -> PathValues:
-        """The criteria met under ``facts`` (shared by the facts the rules read)."""
-        shared = tuple(
-            None if (known := facts.get(p)) is None else known.fingerprint for p in self._rule_paths
-        )
+    def rule_key(self, facts: Mapping[str, PathValues]) -> list[object]:
+        """The fingerprints of the facts the rules read, by path (what ``meets`` is
+        remembered by); ``rule_places`` says where each path's is."""
+        return [None if (k := facts.get(p)) is None else k.fingerprint for p in self._rule_paths]
+
+    def meets(
+        self, facts: dict[str, PathValues], shared: tuple[object, ...] | None = None
+    ) -> PathValues:
+        """The criteria met under ``facts`` (shared by the facts the rules read: ``shared``
+        is their ``rule_key`` when the caller has it)."""
+        shared = shared if shared is not None else tuple(self.rule_key(facts))
         meets = self._meets.get(shared)
         if meets is None:
             meets = self._runner.apply(facts).get(MEETS, EMPTY)
@@ -187,6 +217,7 @@ class _Search:
         self.spec = engine.spec
         self.open = engine.open_fields(record)
         self.base = self._base_facts(record)
+        self.base_key = engine.rule_key(self.base)
         self.derived: dict[tuple[tuple[str, CellValue], ...], PathValues] = {}
 
     def outcome(self) -> Outcome:
@@ -245,7 +276,13 @@ class _Search:
         key = tuple(sorted(assigned.items()))
         meets = self.derived.get(key)
         if meets is None:
-            meets = self.derived[key] = self.engine.meets(self._facts(assigned))
+            facts = self._facts(assigned)
+            shared = self.base_key.copy()  # the record's, but where a field is assigned
+            places = self.engine.rule_places
+            for prop in assigned:
+                if prop in places:
+                    shared[places[prop]] = facts[prop].fingerprint
+            meets = self.derived[key] = self.engine.meets(facts, tuple(shared))
         return meets
 
     def _possible(self, scheme: Scheme, meets: PathValues) -> frozenset[str]:

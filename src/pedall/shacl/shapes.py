@@ -183,6 +183,18 @@ class NodeShape:
             out |= shape.paths()
         return out
 
+    def classes(self) -> set[str]:
+        """Every class this shape tests a value for (``sh:class`` of a property shape, of a
+        value shape, in its parts too): all it can tell of a value that is a type closure."""
+        out = set(self.value_classes)
+        for prop in self.properties:
+            out |= {str(test.argument) for test in prop.tests if test.kind == "class"}
+            if prop.qualified is not None:
+                out |= prop.qualified.classes()
+        for shape in (*self.all_of, *self.none_of, *(s for g in self.any_of for s in g)):
+            out |= shape.classes()
+        return out
+
     def thresholds(self) -> dict[str, set[float]]:
         """Numeric thresholds per predicate (the points where a truth value can change)."""
         out: dict[str, set[float]] = {}
