@@ -51,6 +51,9 @@ class FastEngine:
         init=False, default_factory=dict
     )
     _possible: dict[tuple[str, object], frozenset[str]] = field(init=False, default_factory=dict)
+    _met: dict[object, tuple[frozenset[str], frozenset[str]]] = field(
+        init=False, default_factory=dict
+    )
     _pending: PendingCache = field(init=False, default_factory=dict, repr=False)
     _runner: RuleRunner = field(init=False)
     _rule_paths: tuple[str, ...] = field(init=False, default=())
@@ -176,8 +179,7 @@ class FastEngine:
         key = (scheme.iri, meets.fingerprint)
         found = self._possible.get(key)
         if found is None:
-            certain = {str(v) for v in meets.values}
-            maybe = {str(v) for v in meets.maybe}
+            certain, maybe = self.met(meets)
 
             def truth(iri: str) -> bool | None:
                 return True if iri in certain else (None if iri in maybe else False)
@@ -192,6 +194,18 @@ class FastEngine:
         """The fingerprints of the facts the rules read, by path (what ``meets`` is
         remembered by); ``rule_places`` says where each path's is."""
         return [None if (k := facts.get(p)) is None else k.fingerprint for p in self._rule_paths]
+
+    def met(self, meets: PathValues) -> tuple[frozenset[str], frozenset[str]]:
+        """The IRIs of the criteria certainly and maybe met in ``meets`` (shared by its
+        fingerprint)."""
+        key = meets.fingerprint
+        found = self._met.get(key)
+        if found is None:
+            found = (frozenset(map(str, meets.values)), frozenset(map(str, meets.maybe)))
+            if len(self._met) >= CACHE_ENTRIES:
+                self._met.clear()
+            self._met[key] = found
+        return found
 
     def meets(
         self, facts: dict[str, PathValues], shared: tuple[object, ...] | None = None
@@ -314,7 +328,7 @@ class _Search:
 
     def _next_field(self, assigned: Mapping[str, CellValue], meets: PathValues) -> str:
         """The open field read by the most undecided criteria (fewest values on a tie)."""
-        undecided = {str(v) for v in meets.maybe}
+        undecided = self.engine.met(meets)[1]
         inputs = self.spec.criterion_inputs
         pending = [p for p in self.open if p not in assigned]
         return max(
@@ -328,9 +342,10 @@ class _Search:
     def _certain_criteria(self, scheme: Scheme) -> set[str]:
         """Criteria that hold in every completion of the record."""
         root = self._apply({})
-        certain = {str(v) for v in root.values}
+        certain_met, maybe_met = self.engine.met(root)
+        certain = set(certain_met)
         for criterion in scheme.criteria:
-            if criterion.iri in certain or all(str(v) != criterion.iri for v in root.maybe):
+            if criterion.iri in certain or criterion.iri not in maybe_met:
                 continue
             inputs = [p for p in self.open if p in self.spec.criterion_inputs[criterion.iri]]
             if self._always(criterion.iri, {}, inputs):
@@ -342,9 +357,10 @@ class _Search:
         open ``inputs`` it reads: depth first, a branch settled as soon as three-valued
         logic says the criterion certainly holds there (all below hold) or certainly not."""
         meets = self._apply(assigned)
-        if any(str(v) == iri for v in meets.values):
+        certain, maybe = self.engine.met(meets)
+        if iri in certain:
             return True
-        if not inputs or all(str(v) != iri for v in meets.maybe):
+        if not inputs or iri not in maybe:
             return False
         prop, rest = inputs[0], inputs[1:]
         return all(self._always(iri, {**assigned, prop: v}, rest) for v in self.open[prop].values)
