@@ -100,8 +100,8 @@ class JsonResults:
 
     def write(self, rendered: Rendered | None, issues: Sequence[PatientIssue]) -> None:
         if isinstance(rendered, tuple):
-            self.out.write('{\n  "results": [\n' if self._count == 0 else ",\n")
-            self.out.write("".join(rendered))
+            start = '{\n  "results": [\n' if self._count == 0 else ",\n"
+            self.out.write(start + "".join(rendered))
             self._count += 1
 
     def finish(self, issues: Sequence[PatientIssue]) -> None:

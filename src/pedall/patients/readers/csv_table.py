@@ -115,7 +115,8 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
     ended = reader.line_num  # type: ignore[attr-defined]
     for row in reader:
         start, ended = ended + 1, reader.line_num  # type: ignore[attr-defined]
-        if not "".join(row).strip() and not isinstance(row, OverLimitRow):  # every cell blank
+        blank = not (row and row[0].strip()) and not "".join(row).strip()  # every cell
+        if blank and not isinstance(row, OverLimitRow):
             continue
         yield start, row
 

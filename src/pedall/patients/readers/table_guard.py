@@ -152,6 +152,9 @@ class GuardedTable:
         except csv.Error as error:
             row = self._recover(error)
         limit = self.limits.max_cell_chars
+        record = self._lines.record
+        if len(record) == 1 and len(record[0]) <= limit:
+            return row  # no cell is longer than the line it was read from
         if max(map(len, row), default=0) > limit:
             row = OverLimitRow(over_limit(c, limit) if len(c) > limit else c for c in row)
         return row
