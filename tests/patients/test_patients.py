@@ -49,10 +49,11 @@ def test_values_are_keyed_by_property_and_typed(model: PatientModel) -> None:
 
 
 def test_empty_cells_are_not_known(model: PatientModel) -> None:
-    result = read(model, "patient_id,age_years,wbc_per_ul,lesions\nP1,,  ,\n")
+    """Empty and white-space cells give no value, read first or remembered (second row)."""
+    result = read(model, "patient_id,age_years,wbc_per_ul,lesions\nP1,,  ,\nP2,  ,,\n")
     assert result.issues == []
-    assert result.records[0].values == {}
-    assert result.records[0].lesions == ()
+    assert [r.values for r in result.records] == [{}, {}]
+    assert [r.lesions for r in result.records] == [(), ()]
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
 """One cell of the patient table read as its field's value: plain ASCII numbers (with a hint
-when a number is written with separators), true/false, or a code of the ontology."""
+when a number is written with separators), true/false, or a code of the ontology; each
+distinct cell of a field read once (``read_cell``)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 
 from rdflib import URIRef
@@ -69,21 +70,23 @@ _coded_value = lru_cache(maxsize=4096)(URIRef)
 REMEMBERED_CELLS = 4_096  # bound on the distinct cells remembered a field (memory, not data)
 
 
-@dataclass
-class CellReader:
-    """``parse_cell`` for one table, each distinct cell of a field read once (the first
-    4,096 of a field: codes, true/false and most numbers repeat across a cohort)."""
+class Blank(Enum):
+    """What a cell holding only white space gives: no value (the field is not known)."""
 
-    _seen: dict[str, dict[str, CellValue]] = field(default_factory=dict, repr=False)
+    CELL = "blank"
 
-    def read(self, spec: PatientField, text: str) -> CellValue:
-        """The value of one non-empty cell; ValueError with what was expected otherwise."""
-        seen = self._seen.get(spec.property)
-        if seen is None:
-            seen = self._seen[spec.property] = {}
-        found = seen.get(text)
-        if found is None:
-            found = parse_cell(spec, text)
-            if len(seen) < REMEMBERED_CELLS:
-                seen[text] = found
-        return found
+
+BLANK = Blank.CELL
+# The cells of one field already read, each with its value (or BLANK).
+CellMemo = dict[str, CellValue | Blank]
+
+
+def read_cell(spec: PatientField, text: str, memo: CellMemo) -> CellValue | Blank:
+    """The value of a cell not in ``memo`` (BLANK for white space), remembered there while
+    it holds fewer than REMEMBERED_CELLS (codes, true/false and most numbers repeat across a
+    cohort); ValueError with what was expected when it cannot be read. The table readers
+    look ``memo`` up themselves, so a cell read before costs one dictionary lookup."""
+    value: CellValue | Blank = parse_cell(spec, text) if text.strip() else BLANK
+    if len(memo) < REMEMBERED_CELLS:
+        memo[text] = value
+    return value
