@@ -51,6 +51,8 @@ FAILING_MEMO_LIMIT = 1 << 17
 PATIENT_ID = str(PEDALL.patientId)
 HAS_LESION = str(PEDALL.hasLesion)
 Facts = dict[str, PathValues]
+# Paths of the facts, each with the bounds its checks test (None: not only bounds).
+KeyPaths = tuple[tuple[str, tuple[float, ...] | None], ...]
 
 
 @dataclass(eq=False)
@@ -132,7 +134,7 @@ class DataQualityChecker:
         if paths is None:
             failing = self._failing_checks(record)
         else:
-            key = tuple([self._typed_value(record, path, cuts) for path, cuts in paths])
+            key = self._key(record, paths)
             found = self._failing_records.get(key)
             if found is None:
                 found = self._failing_checks(record)
@@ -157,7 +159,7 @@ class DataQualityChecker:
                 facts = facts if facts is not None else self._facts(record)
                 failing += [i for i in indices if self.checks[i].holds(facts) is False]
                 continue
-            key = (group, *[self._typed_value(record, path, cuts) for path in reads])
+            key = (group, *self._key(record, tuple((path, cuts) for path in reads)))
             found = self._failing.get(key)
             if found is None:
                 facts = facts if facts is not None else self._facts(record)
@@ -176,7 +178,7 @@ class DataQualityChecker:
         return not reads or (PATIENT_ID in reads and cuts is None)
 
     @cached_property
-    def _record_paths(self) -> tuple[tuple[str, tuple[float, ...] | None], ...] | None:
+    def _record_paths(self) -> KeyPaths | None:
         """Every path the checks read, with the bounds of all its groups when each of them
         tests only bounds there (a region then keys every group): a whole record's key.
         None when a group is evaluated every time."""
@@ -210,25 +212,31 @@ class DataQualityChecker:
             out.append((reads, indices, merged))
         return out
 
-    def _typed_value(
-        self, record: PatientRecord, path: str, cuts: tuple[float, ...] | None
-    ) -> object:
-        """What the facts hold at ``path``, as a key: values with their types (Python
-        equates ``True`` with ``1``, SHACL does not); when the checks test only counts,
-        datatypes and the bounds ``cuts``, numbers by region and other values by type
-        alone (a bound is never met by a value that is not a number)."""
-        if path == HAS_LESION:
-            return record.lesions
-        value = record.patient_id if path == PATIENT_ID else record.values.get(path)
-        if value is None:
-            return None
-        if cuts is None:
-            return (type(value), value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            index = bisect_left(cuts, value)
-            on_point = index < len(cuts) and cuts[index] == value
-            return (type(value), 2 * index + on_point)
-        return (type(value),)
+    def _key(self, record: PatientRecord, paths: KeyPaths) -> tuple[object, ...]:
+        """What the facts hold at each of ``paths``, as a key: values with their types
+        (Python equates ``True`` with ``1``, SHACL does not); where the checks test only
+        counts, datatypes and the bounds ``cuts``, numbers by region (with whether they are
+        ints, as one int when they are Python's own) and other values by type alone (a
+        bound is never met by a value that is not a number)."""
+        get = record.values.get
+        key: list[object] = []
+        for path, cuts in paths:
+            if path == HAS_LESION:
+                key.append(record.lesions)
+                continue
+            value = record.patient_id if path == PATIENT_ID else get(path)
+            kind = type(value)
+            if value is None:
+                key.append(None)
+            elif cuts is None:
+                key.append((kind, value))
+            elif isinstance(value, (int, float)) and kind is not bool:
+                index = bisect_left(cuts, value)
+                region = 2 * index + (index < len(cuts) and cuts[index] == value)
+                key.append(2 * region + (kind is int) if kind in (int, float) else (kind, region))
+            else:
+                key.append((kind,))
+        return tuple(key)
 
     def _facts(self, record: PatientRecord) -> Facts:
         facts: Facts = {prop: PathValues((value,)) for prop, value in record.values.items()}
