@@ -58,9 +58,12 @@ class FastEngine:
     _runner: RuleRunner = field(init=False)
     _rule_paths: tuple[str, ...] = field(init=False, default=())
     rule_places: dict[str, int] = field(init=False, default_factory=dict)
-    # What a record's signature reads: each domain's region function, and the paths rules
-    # read that have no domain.
-    _regions: tuple[tuple[str, Callable[[CellValue], object]], ...] = field(init=False)
+    # What a record's signature reads: each domain's path, region function and the regions
+    # of the values met so far (at most CACHE_ENTRIES a field), and the paths rules read
+    # that have no domain.
+    _regions: tuple[tuple[str, Callable[[CellValue], object], dict[CellValue, object]], ...] = (
+        field(init=False)
+    )
     _others: frozenset[str] = field(init=False)
     _tested_classes: frozenset[str] = field(init=False)  # every class a shape tests
 
@@ -70,7 +73,7 @@ class FastEngine:
         paths = {p for rule in rules for c in rule.conditions for p in c.paths()}
         self._rule_paths = tuple(sorted(paths | {rule.predicate for rule in rules}))
         self.rule_places = {path: place for place, path in enumerate(self._rule_paths)}
-        self._regions = tuple((p, domain.region) for p, domain in self.spec.domains.items())
+        self._regions = tuple((p, d.region, {}) for p, d in self.spec.domains.items())
         self._others = self.spec.read_paths - self.spec.domains.keys()
         shapes = [*self.spec.conditions.values(), *(c for r in rules for c in r.conditions)]
         self._tested_classes = frozenset(c for shape in shapes for c in shape.classes())
@@ -122,15 +125,26 @@ class FastEngine:
 
     def _signature(self, record: PatientRecord) -> tuple[object, ...]:
         get = record.values.get
-        # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
-        others = self._others
-        return (
+        key: list[object] = [
             self._lesion_key(record.lesions),
             record.lesions_known,
             tuple(sorted(record.pending)),
-            *[None if (value := get(p)) is None else region(value) for p, region in self._regions],
-            tuple(sorted((p, str(v)) for p, v in record.values.items() if p in others)),
-        )
+        ]
+        for path, region, seen in self._regions:
+            value = get(path)
+            if value is None:
+                key.append(None)
+                continue
+            found = seen.get(value)
+            if found is None:
+                found = region(value)
+                if len(seen) < CACHE_ENTRIES:
+                    seen[value] = found
+            key.append(found)
+        # Values no rule reads (sex, Down syndrome, ...) cannot change the outcome.
+        others = self._others
+        key.append(tuple(sorted((p, str(v)) for p, v in record.values.items() if p in others)))
+        return tuple(key)
 
     def _lesion_key(self, lesions: tuple[str, ...]) -> tuple[object, ...]:
         """What the shapes can tell of a record's lesions: the classes they test each
