@@ -82,9 +82,6 @@ class BatchWorker:
 
     toolkit: Toolkit
     renderers: dict[str, Render] = field(default_factory=dict)  # by format, made when first used
-    # The reader of the table the last batch came from: the cells it has read already are
-    # not read again in the next batch of that table.
-    reader: RowReader | None = None
 
     def compile(self) -> None:
         """Build the engine and the checker every batch uses now, not on the first batch
@@ -93,9 +90,7 @@ class BatchWorker:
         self.toolkit.data_quality  # noqa: B018
 
     def run(self, batch: Batch) -> list[RowOutcome]:
-        reader = self.reader
-        if reader is None or (reader.header, reader.source) != (batch.header, batch.source):
-            reader = self.reader = RowReader(batch.header, self.toolkit.model, batch.source)
+        reader = RowReader(batch.header, self.toolkit.model, batch.source)  # forgets its cells
         reads = [reader.read(line, row) for line, row in batch.rows]
         records = [r.record for r in reads if r.accepted and r.record is not None]
         quality: dict[int | None, list[PatientIssue]] = {}
