@@ -2,7 +2,7 @@
 the whole graph as downloads, and their error answers (an unknown term 404, an answer in
 no acceptable format 406, an unknown download format 400: the JSON error body; an HTML page
 for a browser asking for an unknown term). Redirects of synonyms and search are in
-``tests/test_service_terms.py``."""
+``tests/service/test_service_terms.py``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """``pedall.service.ontology_docs`` in-process: ``/ontology`` and its versionIRI as RDF, and
 their error answers (another version 404, no acceptable format 406, the HTML page without
 its optional extra 503), each the JSON error body. The rendered HTML page itself is tested
-in ``tests/test_docs.py``."""
+in ``tests/query/test_docs.py``."""
 
 from __future__ import annotations
 

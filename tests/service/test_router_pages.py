@@ -1,8 +1,8 @@
 """``pedall.service.pages`` in-process: the start page, the calculator, the query page and
 the API documentation, each with the research notice and nothing loaded from elsewhere;
 what is not a page (another path, another method, a missing asset) is the JSON error body.
-The pages at work in a browser are tested in ``tests/test_calculator_browser.py`` and
-``tests/test_service_browser.py``."""
+The pages at work in a browser are tested in ``tests/service/test_calculator_browser.py`` and
+``tests/service/test_service_browser.py``."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 upload workers) answer what the library API answers, 422 with the located errors, and the
 JSON error body for input they cannot take (400 unreadable, 406, 413 over the body limit,
 415 unknown media type). Limits of time, memory and shape run against a bounded server in
-``tests/test_upload_bounds.py``."""
+``tests/service/test_upload_bounds.py``."""
 
 from __future__ import annotations
 

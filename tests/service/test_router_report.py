@@ -1,7 +1,8 @@
 """``pedall.service.report_api`` in-process: ``POST /report`` answers the cohort report page
 (200, or 422 when some row had errors, which the page lists) with the report's own
 Content-Security-Policy, and the JSON error body for input it cannot take. The page's
-content is tested in ``tests/test_report.py``; the time limit in ``test_upload_bounds.py``."""
+content is tested in ``tests/cohort/test_report.py``; the time limit in
+``test_upload_bounds.py``."""
 
 from __future__ import annotations
 

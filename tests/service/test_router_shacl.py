@@ -1,7 +1,8 @@
 """``pedall.service.shacl_endpoint`` in-process: ``POST /shacl`` answers the SHACL report
 (Turtle by default, 200 whatever the verdict) or pedall's located issues as JSON, and the
 JSON error body for a request it cannot take (400, 406). Shapes that reach out, a
-registry's own shapes and the multipart forms are tested in ``tests/test_custom_shapes.py``."""
+registry's own shapes and the multipart forms are tested in
+``tests/validate/test_custom_shapes.py``."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ its three forms and every answer format, the service description and VoID, and i
 answers (status, ``text/plain`` message, ``Vary: Accept``); VoID's errors are JSON.
 
 Real clients over a socket (SPARQLWrapper), the time limit and the load test stay with
-the running server (``tests/test_service_http.py``)."""
+the running server (``tests/service/test_service_http.py``)."""
 
 from __future__ import annotations
 
