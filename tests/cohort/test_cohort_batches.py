@@ -1,9 +1,11 @@
 """Worker start-up (``pedall.cohort.batches``): forked workers inherit the compiled engine
 and checker instead of compiling their own, with what they inherit frozen for the garbage
-collector; the parent is left as it was."""
+collector; the parent is left as it was, except that it collects its young objects as
+seldom as the workers while they work."""
 
 from __future__ import annotations
 
+import csv
 import gc
 import io
 import multiprocessing
@@ -14,8 +16,15 @@ from pathlib import Path
 import pytest
 
 from pedall.classify.spec import EngineSpec
-from pedall.cohort.batches import YOUNG_OBJECTS_BEFORE_COLLECTING, BatchWorker, start_pool
+from pedall.cohort.batches import (
+    YOUNG_OBJECTS_BEFORE_COLLECTING,
+    Batch,
+    BatchWorker,
+    run_in_pool,
+    start_pool,
+)
 from pedall.cohort.runner import CohortRunner
+from pedall.cohort.shared_outcomes import ChunkRelay
 from pedall.knowledge.base import KnowledgeBase
 from pedall.knowledge.cache import ClosureCache
 from pedall.testing.cohort import cohort_csv
@@ -90,3 +99,22 @@ def test_workers_inherit_their_objects_frozen_and_the_parent_thaws(
         assert gc.get_freeze_count() == 0
     finally:
         pool.shutdown()
+
+
+@pytest.mark.slow  # forks a worker
+def test_the_parent_collects_as_seldom_as_a_worker_while_the_pool_works(
+    fresh_knowledge: KnowledgeBase,
+) -> None:
+    before = gc.get_threshold()
+    header, *rows = list(csv.reader(io.StringIO(cohort_csv(20, seed=5))))
+    batches = [Batch(tuple(header), "cohort.csv", [(2 + i, r) for i, r in enumerate(rows)], "json")]
+    pool = start_pool(BatchWorker(toolkit(fresh_knowledge)), 1, fresh_knowledge)
+    try:
+        during = [
+            (gc.get_threshold()[0], len(outcomes))
+            for outcomes in run_in_pool(pool, ChunkRelay(1), batches, 2)
+        ]
+    finally:
+        pool.shutdown()
+    assert during == [(YOUNG_OBJECTS_BEFORE_COLLECTING, 20)]
+    assert gc.get_threshold() == before != (YOUNG_OBJECTS_BEFORE_COLLECTING, *before[1:])
