@@ -3,7 +3,9 @@ depends on, and a rule runner that remembers condition truths by the facts they 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from pedall.shacl.shapes import TripleRule
 from pedall.shacl.values import EMPTY, Facts, PathValues, Truth, Value, kleene_and, same_value
@@ -80,6 +82,14 @@ def _segments(rules: list[TripleRule]) -> tuple[_Segment, ...]:
     return tuple(segments)
 
 
+Picker = Callable[[list[object]], object]
+_SegmentPlan = tuple[_Segment, tuple[tuple[int, Picker, tuple[int, ...]], ...], Picker]
+
+
+def _no_paths(_: list[object]) -> object:
+    return ()
+
+
 @dataclass
 class RuleRunner:
     """Applies the rules in order to a focus node's facts: a rule whose conditions hold
@@ -95,6 +105,11 @@ class RuleRunner:
     rules: list[TripleRule]
     limit: int = 200_000
     _segments: tuple[_Segment, ...] = field(init=False)
+    # Every path a group reads or a segment writes, in the order of a run's fingerprints,
+    # and each segment with what picks its groups' and its written paths' fingerprints.
+    _paths: tuple[str, ...] = field(init=False)
+    _place: dict[str, int] = field(init=False)
+    _plan: tuple[_SegmentPlan, ...] = field(init=False)
     _truths: dict[tuple[object, ...], tuple[Truth, ...]] = field(init=False, default_factory=dict)
     _added: dict[tuple[object, ...], dict[str, PathValues]] = field(
         init=False, default_factory=dict
@@ -102,6 +117,28 @@ class RuleRunner:
 
     def __post_init__(self) -> None:
         self._segments = _segments(self.rules)
+        paths = {p for seg in self._segments for _, reads, _ in seg.groups for p in reads}
+        paths |= {p for seg in self._segments for p in seg.written}
+        self._paths = tuple(sorted(paths))
+        self._place = {path: place for place, path in enumerate(self._paths)}
+        self._plan = tuple(
+            (
+                segment,
+                tuple(
+                    (number, self._picker(reads), members)
+                    for number, reads, members in segment.groups
+                ),
+                self._picker(segment.written),
+            )
+            for segment in self._segments
+        )
+
+    def _picker(self, paths: tuple[str, ...]) -> Picker:
+        """What picks the fingerprints of ``paths`` out of a run's (one value for one
+        path, a tuple for several)."""
+        if not paths:
+            return _no_paths
+        return itemgetter(*(self._place[p] for p in paths))
 
     def apply(self, facts: Facts) -> dict[str, PathValues]:
         """Facts plus what the rules derive, in rule order; undecided conditions give
@@ -110,24 +147,30 @@ class RuleRunner:
             self._truths.clear()  # raw, unreduced values: keep memory bounded
             self._added.clear()
         derived = dict(facts)
-        get = derived.get
+        get = facts.get
+        # The fingerprint of each path a group reads, kept up to date as segments add facts
+        # (one pass over the paths, then each group's key picked out in C).
+        prints: list[object] = [
+            None if (k := get(p)) is None else k.fingerprint for p in self._paths
+        ]
+        place = self._place
         remembered = self._truths
-        for segment in self._segments:
-            # Each group's truths, remembered by the fingerprints of the paths it reads (in
-            # this loop rather than a method: it runs some 16 times a rule run).
+        for segment, groups, held in self._plan:
             truths: list[tuple[Truth, ...]] = []
-            for number, reads, members in segment.groups:
-                read = (number, *[None if (k := get(p)) is None else k.fingerprint for p in reads])
+            for number, reads, members in groups:
+                read = (number, reads(prints))
                 found = remembered.get(read)
                 if found is None:
                     found = remembered[read] = self._evaluate(members, derived)
                 truths.append(found)
-            held = tuple(None if (k := get(p)) is None else k.fingerprint for p in segment.written)
-            key = (segment.rules[0], tuple(truths), held)
+            key = (segment.rules[0], tuple(truths), held(prints))
             added = self._added.get(key)
             if added is None:
                 added = self._added[key] = self._add(segment, key[1], derived)
-            derived.update(added)
+            if added:
+                derived.update(added)
+                for path, known in added.items():
+                    prints[place[path]] = known.fingerprint
         return derived
 
     def _evaluate(self, members: tuple[int, ...], derived: Facts) -> tuple[Truth, ...]:
