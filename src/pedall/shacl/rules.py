@@ -104,7 +104,6 @@ class RuleRunner:
 
     rules: list[TripleRule]
     limit: int = 200_000
-    _segments: tuple[_Segment, ...] = field(init=False)
     # Every path a group reads or a segment writes, in the order of a run's fingerprints,
     # and each segment with what picks its groups' and its written paths' fingerprints.
     _paths: tuple[str, ...] = field(init=False)
@@ -116,9 +115,9 @@ class RuleRunner:
     )
 
     def __post_init__(self) -> None:
-        self._segments = _segments(self.rules)
-        paths = {p for seg in self._segments for _, reads, _ in seg.groups for p in reads}
-        paths |= {p for seg in self._segments for p in seg.written}
+        segments = _segments(self.rules)
+        paths = {p for seg in segments for _, reads, _ in seg.groups for p in reads}
+        paths |= {p for seg in segments for p in seg.written}
         self._paths = tuple(sorted(paths))
         self._place = {path: place for place, path in enumerate(self._paths)}
         self._plan = tuple(
@@ -130,7 +129,7 @@ class RuleRunner:
                 ),
                 self._picker(segment.written),
             )
-            for segment in self._segments
+            for segment in segments
         )
 
     def _picker(self, paths: tuple[str, ...]) -> Picker:
